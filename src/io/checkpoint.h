@@ -1,0 +1,30 @@
+// A Hugging Face checkpoint folder: config.json, optional generation_config.json, and either
+// one model.safetensors or shards listed in model.safetensors.index.json. Files are mapped,
+// never copied; tensors are looked up by their checkpoint names.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "io/safetensors.h"
+#include "util/status.h"
+
+namespace g3n {
+
+struct Checkpoint {
+  std::string dir;
+  std::string config_json;             // contents of config.json
+  std::string generation_config_json;  // empty if the file is absent
+  std::vector<SafetensorsFile> files;
+  std::map<std::string, TensorView> tensors;
+
+  const TensorView* Find(const std::string& name) const {
+    auto it = tensors.find(name);
+    return it == tensors.end() ? nullptr : &it->second;
+  }
+  size_t total_bytes() const;
+};
+
+Result<Checkpoint> OpenCheckpoint(const std::string& dir);
+
+}  // namespace g3n

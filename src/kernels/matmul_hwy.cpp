@@ -1,0 +1,157 @@
+// SIMD matmul / dot kernels, compiled for every Highway target and picked at run time.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/matmul_hwy.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <algorithm>
+
+#include "kernels/ops.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace g3n {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using DF = hn::ScalableTag<float>;
+
+HWY_INLINE hn::Vec<DF> LoadRow(DF df, const float* p) { return hn::LoadU(df, p); }
+HWY_INLINE hn::Vec<DF> LoadRow(DF df, const hwy::bfloat16_t* p) {
+  const hn::Rebind<hwy::bfloat16_t, DF> dbf;
+  return hn::PromoteTo(df, hn::LoadU(dbf, p));
+}
+HWY_INLINE hn::Vec<DF> LoadRow(DF df, const hwy::float16_t* p) {
+  const hn::Rebind<hwy::float16_t, DF> dh;
+  return hn::PromoteTo(df, hn::LoadU(dh, p));
+}
+HWY_INLINE float ToF32(float v) { return v; }
+HWY_INLINE float ToF32(hwy::bfloat16_t v) { return hwy::F32FromBF16(v); }
+HWY_INLINE float ToF32(hwy::float16_t v) { return F16ToF32(v.bits); }
+
+HWY_INLINE float SumLanes(DF df, hn::Vec<DF> v) { return hn::GetLane(hn::SumOfLanes(df, v)); }
+
+// One weight row against four token rows: the weight vector is loaded (and widened) once.
+template <typename WT>
+HWY_INLINE void Row4(const WT* w, const float* x, int64_t ldx, int64_t cols, float* out4) {
+  const DF df;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  auto a0 = hn::Zero(df), a1 = hn::Zero(df), a2 = hn::Zero(df), a3 = hn::Zero(df);
+  const float* x0 = x;
+  const float* x1 = x + ldx;
+  const float* x2 = x + 2 * ldx;
+  const float* x3 = x + 3 * ldx;
+  int64_t c = 0;
+  for (; c + N <= cols; c += N) {
+    const auto wv = LoadRow(df, w + c);
+    a0 = hn::MulAdd(wv, hn::LoadU(df, x0 + c), a0);
+    a1 = hn::MulAdd(wv, hn::LoadU(df, x1 + c), a1);
+    a2 = hn::MulAdd(wv, hn::LoadU(df, x2 + c), a2);
+    a3 = hn::MulAdd(wv, hn::LoadU(df, x3 + c), a3);
+  }
+  float s0 = SumLanes(df, a0), s1 = SumLanes(df, a1), s2 = SumLanes(df, a2),
+        s3 = SumLanes(df, a3);
+  for (; c < cols; ++c) {
+    const float wf = ToF32(w[c]);
+    s0 += wf * x0[c];
+    s1 += wf * x1[c];
+    s2 += wf * x2[c];
+    s3 += wf * x3[c];
+  }
+  out4[0] = s0;
+  out4[1] = s1;
+  out4[2] = s2;
+  out4[3] = s3;
+}
+
+template <typename WT>
+HWY_INLINE float Row1(const WT* w, const float* x, int64_t cols) {
+  const DF df;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  auto a0 = hn::Zero(df), a1 = hn::Zero(df);
+  int64_t c = 0;
+  for (; c + 2 * N <= cols; c += 2 * N) {
+    a0 = hn::MulAdd(LoadRow(df, w + c), hn::LoadU(df, x + c), a0);
+    a1 = hn::MulAdd(LoadRow(df, w + c + N), hn::LoadU(df, x + c + N), a1);
+  }
+  for (; c + N <= cols; c += N) a0 = hn::MulAdd(LoadRow(df, w + c), hn::LoadU(df, x + c), a0);
+  float s = SumLanes(df, hn::Add(a0, a1));
+  for (; c < cols; ++c) s += ToF32(w[c]) * x[c];
+  return s;
+}
+
+template <typename WT>
+void RowsImpl(const uint8_t* data, size_t row_stride, int64_t r0, int64_t r1, int64_t cols, const float* X,
+              int64_t T, float* Y, int64_t ldy) {
+  float out4[4];
+  for (int64_t r = r0; r < r1; ++r) {
+    const WT* w = reinterpret_cast<const WT*>(data + static_cast<size_t>(r) * row_stride);
+    int64_t t = 0;
+    for (; t + 4 <= T; t += 4) {
+      Row4(w, X + t * cols, cols, cols, out4);
+      for (int k = 0; k < 4; ++k) Y[(t + k) * ldy + r] = out4[k];
+    }
+    for (; t < T; ++t) Y[t * ldy + r] = Row1(w, X + t * cols, cols);
+  }
+}
+
+void MatMulRowsF32(const uint8_t* d, size_t s, int64_t r0, int64_t r1, int64_t c, const float* X, int64_t T,
+                   float* Y, int64_t ldy) {
+  RowsImpl<float>(d, s, r0, r1, c, X, T, Y, ldy);
+}
+void MatMulRowsBF16(const uint8_t* d, size_t s, int64_t r0, int64_t r1, int64_t c, const float* X, int64_t T,
+                    float* Y, int64_t ldy) {
+  RowsImpl<hwy::bfloat16_t>(d, s, r0, r1, c, X, T, Y, ldy);
+}
+void MatMulRowsF16(const uint8_t* d, size_t s, int64_t r0, int64_t r1, int64_t c, const float* X, int64_t T,
+                   float* Y, int64_t ldy) {
+  RowsImpl<hwy::float16_t>(d, s, r0, r1, c, X, T, Y, ldy);
+}
+
+float DotF32(const float* a, const float* b, int64_t n) { return Row1(a, b, n); }
+
+void AxpyF32(float alpha, const float* x, float* y, int64_t n) {
+  const DF df;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  const auto va = hn::Set(df, alpha);
+  int64_t i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(hn::MulAdd(va, hn::LoadU(df, x + i), hn::LoadU(df, y + i)), df, y + i);
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace g3n
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace g3n {
+
+HWY_EXPORT(MatMulRowsF32);
+HWY_EXPORT(MatMulRowsBF16);
+HWY_EXPORT(MatMulRowsF16);
+HWY_EXPORT(DotF32);
+HWY_EXPORT(AxpyF32);
+HWY_EXPORT(TargetName);
+
+void MatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool) {
+  using RowsFn = void (*)(const uint8_t*, size_t, int64_t, int64_t, int64_t, const float*, int64_t, float*, int64_t);
+  RowsFn fn = nullptr;
+  switch (W.dtype) {
+    case DType::F32: fn = HWY_DYNAMIC_DISPATCH(MatMulRowsF32); break;
+    case DType::BF16: fn = HWY_DYNAMIC_DISPATCH(MatMulRowsBF16); break;
+    case DType::F16: fn = HWY_DYNAMIC_DISPATCH(MatMulRowsF16); break;
+    default: return;  // weights are validated at load; other types have their own kernels
+  }
+  // Split by output rows; small chunks keep both threads busy on narrow matrices.
+  const int64_t grain = std::max<int64_t>(4, 8192 / std::max<int64_t>(1, W.cols * T));
+  ParallelFor(pool, W.rows, [&](int64_t r0, int64_t r1) { fn(W.data, W.row_stride, r0, r1, W.cols, X, T, Y, ldy); },
+              grain);
+}
+
+float Dot(const float* a, const float* b, int64_t n) { return HWY_DYNAMIC_DISPATCH(DotF32)(a, b, n); }
+void Axpy(float a, const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(AxpyF32)(a, x, y, n); }
+const char* KernelTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+
+}  // namespace g3n
+#endif

@@ -1,0 +1,42 @@
+// The engine's named ops. Model code calls these on plain float buffers and WeightMatrix views;
+// SIMD and threading live behind them. Each has a scalar reference in kernels/reference.h.
+#pragma once
+#include <cstdint>
+
+#include "kernels/matrix.h"
+#include "kernels/thread_pool.h"
+
+namespace g3n {
+
+// Y[t, r] = sum_c W[r, c] * X[t, c] for t < T, r < W.rows. X has row stride W.cols,
+// Y has row stride ldy (>= W.rows). Accumulates in fp32.
+void MatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool);
+
+float Dot(const float* a, const float* b, int64_t n);
+void Axpy(float a, const float* x, float* y, int64_t n);  // y += a * x
+
+// Converts n elements of a F32/F16/BF16 row into floats.
+void RowToF32(DType dtype, const uint8_t* src, int64_t n, float* dst);
+
+// out = x / sqrt(mean(x^2) + eps) * w (w may be null: no scale). out may alias x.
+void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out);
+float MeanSquare(const float* x, int64_t n);
+
+// HF gelu_pytorch_tanh, in place.
+void GeluTanh(float* x, int64_t n);
+
+// Gaussian top-k: x = max(x - (mean + std_pop * multiplier), 0), in place.
+void GaussianTopK(float* x, int64_t n, float multiplier);
+
+// Rotate-half RoPE on one head vector of size dim with precomputed cos/sin of size dim/2.
+void RopeRotate(float* x, const float* cos_t, const float* sin_t, int64_t dim);
+
+// c * tanh(x / c) in place.
+void SoftCap(float* x, int64_t n, float cap);
+
+// Inverse of the standard normal CDF.
+double NormalQuantile(double p);
+
+const char* KernelTargetName();  // the SIMD target chosen at run time
+
+}  // namespace g3n

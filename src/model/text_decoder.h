@@ -1,0 +1,69 @@
+// The Gemma 3n text decoder: token ids -> embeddings + per-layer inputs -> AltUp streams ->
+// decoder layers -> stream collapse -> soft-capped logits. One Forward call runs a chunk of
+// tokens (a whole prompt for prefill, one token for decode) against a Session's KV cache.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "kernels/thread_pool.h"
+#include "model/config.h"
+#include "model/weights.h"
+
+namespace g3n {
+
+// Buffers reused across Forward calls: they grow to the largest chunk once, so decode steps
+// do not allocate.
+struct Scratch {
+  std::vector<float> x0, ple_tok, ple_ctx, streams, pred, xn, lau_low, lau, q, k, v, attn, att, h2, h3, ffn_in,
+      gate, up, ffn_out, router_in, router_out, pl_gate, pl_out, tmp, collapse;
+  std::vector<int> pos;
+};
+
+struct Session {
+  int capacity = 0;  // positions the cache can hold
+  int pos = 0;       // tokens already in the cache
+  std::vector<std::vector<float>> k_cache, v_cache;  // per layer [capacity, kv_dim]; empty for consumers
+  Scratch scratch;
+  size_t cache_bytes() const;
+};
+
+// Optional per-stage capture for tests (all rows of the chunk).
+struct ForwardTrace {
+  std::vector<float> embeddings;               // [T, H]
+  std::vector<float> per_layer_inputs;         // [T, L, P]
+  std::vector<std::vector<float>> layer_out;   // per layer [A, T, H]
+  std::vector<float> final_hidden;             // [T, H]
+};
+
+class TextDecoder {
+ public:
+  TextDecoder(const TextConfig& config, const TextWeights& weights, ThreadPool* pool);
+
+  Session NewSession(int capacity) const;
+
+  // Runs tokens[0..T) at positions session.pos.. and appends them to the cache. Logits
+  // (soft-capped, vocab wide) are written for each chunk row listed in `logit_rows`, in order.
+  // KV-consumer layers run only on those rows: nothing downstream reads their other outputs.
+  Status Forward(Session& s, const int32_t* tokens, int T, const std::vector<int>& logit_rows, float* logits,
+                 ForwardTrace* trace = nullptr) const;
+
+  const TextConfig& config() const { return c_; }
+
+ private:
+  void Embed(Scratch& sc, const int32_t* tokens, int T) const;
+  void PerLayerInputs(Scratch& sc, const int32_t* tokens, int T) const;
+  void ExpandStreams(Scratch& sc, int T) const;
+  void Layer(int l, Session& s, int n) const;
+  void Route(const LayerWeights& lw, const float* x, int n, Scratch& sc, float* out) const;
+  void Attention(int l, Session& s, int n) const;
+  void Compact(Scratch& sc, int n, const std::vector<int>& rows) const;
+  void Mlp(int l, Scratch& sc, int n) const;
+  void Collapse(Scratch& sc, int n) const;
+
+  const TextConfig& c_;
+  const TextWeights& w_;
+  ThreadPool* pool_;
+  std::vector<float> inv_freq_local_, inv_freq_global_;
+};
+
+}  // namespace g3n

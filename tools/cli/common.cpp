@@ -1,0 +1,34 @@
+#include "cli/common.h"
+
+#include <algorithm>
+
+#include "util/sysinfo.h"
+
+namespace g3n::cli {
+
+int Fail(const Status& st) {
+  std::fprintf(stderr, "error: %s\n", st.message().c_str());
+  return 1;
+}
+
+Result<Engine> LoadEngine(const Args& args) {
+  if (!args.Has("model")) return Error("--model DIR is required (a Hugging Face Gemma 3n checkpoint folder)");
+  G3N_ASSIGN_OR_RETURN(int threads, args.GetInt(args.Has("t") ? "t" : "threads", 0));
+  Engine e;
+  const double t0 = NowSeconds();
+  G3N_ASSIGN_OR_RETURN(e.model, LoadModel(args.Get("model")));
+  e.load_seconds = NowSeconds() - t0;
+  e.pool = std::make_unique<ThreadPool>(threads);
+  e.decoder = std::make_unique<TextDecoder>(e.model->config.text, e.model->weights, e.pool.get());
+  return e;
+}
+
+Result<int> ContextSize(const Args& args, const Engine& e) {
+  const int max_ctx = e.model->config.text.max_position_embeddings;
+  G3N_ASSIGN_OR_RETURN(int ctx, args.GetInt("ctx", std::min(4096, max_ctx)));
+  if (ctx <= 0 || ctx > max_ctx)
+    return Error("--ctx " + std::to_string(ctx) + " must lie in [1, " + std::to_string(max_ctx) + "]");
+  return ctx;
+}
+
+}  // namespace g3n::cli

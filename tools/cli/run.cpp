@@ -1,0 +1,77 @@
+// gemma3n run: generate from a prompt, streaming tokens as they come, then one stats line.
+#include <cstdio>
+
+#include "cli/common.h"
+#include "runtime/generate.h"
+#include "util/sysinfo.h"
+
+namespace g3n::cli {
+
+Result<SamplingParams> SamplingFromArgs(const Args& a, const GenerationConfig& g) {
+  SamplingParams p = SamplingParams::FromGeneration(g);
+  G3N_ASSIGN_OR_RETURN(double temp, a.GetDouble("temp", p.temperature));
+  G3N_ASSIGN_OR_RETURN(p.top_k, a.GetInt("top-k", p.top_k));
+  G3N_ASSIGN_OR_RETURN(double top_p, a.GetDouble("top-p", p.top_p));
+  G3N_ASSIGN_OR_RETURN(double min_p, a.GetDouble("min-p", p.min_p));
+  G3N_ASSIGN_OR_RETURN(double rep, a.GetDouble("repeat-penalty", p.repetition_penalty));
+  G3N_ASSIGN_OR_RETURN(int seed, a.GetInt("seed", 0));
+  if (temp < 0 || top_p <= 0 || top_p > 1 || min_p < 0 || min_p >= 1 || rep <= 0 || p.top_k < 0)
+    return Error("sampling flags out of range (need temp >= 0, 0 < top-p <= 1, 0 <= min-p < 1, repeat-penalty > 0)");
+  p.temperature = static_cast<float>(temp);
+  p.top_p = static_cast<float>(top_p);
+  p.min_p = static_cast<float>(min_p);
+  p.repetition_penalty = static_cast<float>(rep);
+  p.seed = static_cast<uint64_t>(seed);
+  if (a.Has("temp")) p.greedy = temp == 0.0;
+  if (a.Has("greedy")) p.greedy = true;
+  return p;
+}
+
+int RunCommand(const Args& args) {
+  Status st = args.CheckKnown({"model", "tokens", "prompt", "n", "temp", "top-k", "top-p", "min-p", "repeat-penalty",
+                               "seed", "greedy", "ctx", "t", "threads", "chunk"});
+  if (!st.ok()) return Fail(st);
+  if (args.Has("prompt") && !args.Has("tokens"))
+    return Fail(Error("--prompt needs the tokenizer, which this build does not have yet; pass --tokens 2,106,..."));
+  if (!args.Has("tokens")) return Fail(Error("--tokens 2,106,... is required"));
+  auto prompt = ParseTokenList(args.Get("tokens"));
+  if (!prompt.ok()) return Fail(prompt.status());
+  auto engine = LoadEngine(args);
+  if (!engine.ok()) return Fail(engine.status());
+  auto ctx = ContextSize(args, *engine);
+  if (!ctx.ok()) return Fail(ctx.status());
+  const ModelConfig& mc = engine->model->config;
+  GenerateOptions opt;
+  auto n = args.GetInt("n", 128);
+  auto chunk = args.GetInt("chunk", 512);
+  auto sampling = SamplingFromArgs(args, mc.generation);
+  if (!n.ok()) return Fail(n.status());
+  if (!chunk.ok()) return Fail(chunk.status());
+  if (!sampling.ok()) return Fail(sampling.status());
+  opt.max_new_tokens = *n;
+  opt.prefill_chunk = *chunk;
+  opt.sampling = *sampling;
+  opt.stop_ids = mc.generation.eos_token_ids;
+
+  Session session = engine->decoder->NewSession(*ctx);
+  GenerateStats stats;
+  st = Generate(*engine->decoder, session, *prompt, opt,
+                [](int32_t id) {
+                  std::printf("%d ", id);
+                  std::fflush(stdout);
+                  return true;
+                },
+                nullptr, &stats);
+  std::printf("\n");
+  if (!st.ok()) return Fail(st);
+  std::fprintf(stderr,
+               "[prompt %d tokens, prefill %.1f tok/s | generated %d tokens, decode %.1f tok/s | load %.2f s | "
+               "peak RSS %.1f MiB]\n",
+               stats.prompt_tokens, stats.prompt_tokens / std::max(stats.prefill_seconds, 1e-9),
+               stats.generated_tokens,
+               stats.generated_tokens > 1 ? (stats.generated_tokens - 1) / std::max(stats.decode_seconds, 1e-9) : 0.0,
+               engine->load_seconds, PeakRssBytes() / 1048576.0);
+  return 0;
+}
+
+}  // namespace g3n::cli
