@@ -7,7 +7,10 @@ namespace g3n {
 
 std::string ShapeString(const std::vector<int64_t>& shape) {
   std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += std::to_string(shape[i]);
+  }
   return s + "]";
 }
 
@@ -73,6 +76,14 @@ Result<SafetensorsFile> ParseSafetensors(std::shared_ptr<MappedFile> file) {
     if (en - b != numel * DTypeSize(t.dtype)) {
       return Error(where + ": byte range holds " + std::to_string(en - b) + " bytes but shape " +
                    ShapeString(t.shape) + " of " + dt + " needs " + std::to_string(numel * DTypeSize(t.dtype)));
+    }
+    // Tensors are read in place from the map (page aligned), so each one must start at a
+    // multiple of its element size; writers that pad the header to 8 bytes guarantee it.
+    const uint64_t file_offset = 8 + header_len + b;
+    if (file_offset % DTypeSize(t.dtype) != 0) {
+      return Error(where + ": data starts at byte " + std::to_string(file_offset) + " of the file, not aligned to its " +
+                   std::to_string(DTypeSize(t.dtype)) + "-byte " + dt +
+                   " elements (header not padded to 8 bytes?); re-save the file with the safetensors library");
     }
     t.data = data_base + b;
     t.nbytes = en - b;

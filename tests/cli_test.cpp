@@ -1,0 +1,102 @@
+// The gemma3n binary end to end: logits --out writes what transformers computed; run streams
+// ids and a stats line; bench --json prints one JSON object.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "test_util.h"
+
+namespace g3n {
+namespace {
+
+struct Output {
+  int status = -1;
+  std::string text;  // stdout + stderr
+};
+
+Output RunBinary(const std::string& args) {
+  Output o;
+  const std::string cmd = std::string(G3N_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return o;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
+  const int st = pclose(p);
+  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return o;
+}
+
+std::string JoinIds(const std::vector<int32_t>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) s += ',';
+    s += std::to_string(ids[i]);
+  }
+  return s;
+}
+
+TEST(Cli, LogitsNpyMatchesReference) {
+  const std::string dir = testing::FixtureDir("tiny-nested");
+  auto ref = OpenSafetensors(dir + "/reference.safetensors");
+  ASSERT_TRUE(ref.ok());
+  const auto ids = testing::ToInts(ref->tensors.at("input_ids"));
+  const auto want = testing::ToFloats(ref->tensors.at("prefill_logits"));
+  const std::string out = ::testing::TempDir() + "/g3n_logits.npy";
+  Output o = RunBinary("logits --model " + dir + " --tokens " + JoinIds(ids) + " --out " + out);
+  ASSERT_EQ(o.status, 0) << o.text;
+
+  std::ifstream f(out, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string bytes = ss.str();
+  ASSERT_GT(bytes.size(), 10u);
+  ASSERT_EQ(bytes.substr(1, 5), "NUMPY");
+  const size_t hlen = static_cast<uint8_t>(bytes[8]) | (static_cast<uint8_t>(bytes[9]) << 8);
+  const std::string header = bytes.substr(10, hlen);
+  EXPECT_NE(header.find("'descr': '<f4'"), std::string::npos) << header;
+  EXPECT_NE(header.find("(80, 512)"), std::string::npos) << header;
+  EXPECT_EQ((10 + hlen) % 64, 0u);
+  ASSERT_EQ(bytes.size(), 10 + hlen + want.size() * 4);
+  std::vector<float> got(want.size());
+  std::memcpy(got.data(), bytes.data() + 10 + hlen, got.size() * 4);
+  testing::ExpectClose(want, got.data(), 1e-4f, "logits.npy");
+}
+
+TEST(Cli, RunStreamsIdsAndStats) {
+  const std::string dir = testing::FixtureDir("tiny-sharded");
+  Output o = RunBinary("run --model " + dir + " --tokens 2,10,20,30 -n 5 --greedy");
+  ASSERT_EQ(o.status, 0) << o.text;
+  EXPECT_NE(o.text.find("prompt 4 tokens"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("decode"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("peak RSS"), std::string::npos) << o.text;
+}
+
+TEST(Cli, BenchJsonIsOneObject) {
+  Output o = RunBinary("bench --model " + testing::FixtureDir("tiny-f32") + " -p 16 -n 4 -t 2 --json");
+  ASSERT_EQ(o.status, 0) << o.text;
+  auto j = nlohmann::json::parse(o.text, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << o.text;
+  for (const char* k : {"prefill_tok_s", "decode_tok_s", "load_s", "peak_rss_mib"}) {
+    ASSERT_TRUE(j.contains(k)) << k;
+    EXPECT_GT(j[k].get<double>(), 0.0) << k;
+  }
+  EXPECT_EQ(j["n_prompt"], 16);
+  EXPECT_EQ(j["n_gen"], 4);
+}
+
+TEST(Cli, UnknownCommandAndFlagFail) {
+  EXPECT_NE(RunBinary("frobnicate").status, 0);
+  Output o = RunBinary("run --model x --tokens 2 --bogus 1");
+  EXPECT_NE(o.status, 0);
+  EXPECT_NE(o.text.find("unknown flag --bogus"), std::string::npos) << o.text;
+}
+
+}  // namespace
+}  // namespace g3n
