@@ -13,6 +13,15 @@ const char* DTypeName(DType t) {
     case DType::I64: return "I64";
     case DType::I8: return "I8";
     case DType::U8: return "U8";
+    case DType::Q4_0: return "Q4_0";
+    case DType::Q4_1: return "Q4_1";
+    case DType::Q5_0: return "Q5_0";
+    case DType::Q5_1: return "Q5_1";
+    case DType::Q8_0: return "Q8_0";
+    case DType::Q4_K: return "Q4_K";
+    case DType::Q5_K: return "Q5_K";
+    case DType::Q6_K: return "Q6_K";
+    case DType::Q8_K: return "Q8_K";
     default: return "unknown";
   }
 }
@@ -36,6 +45,38 @@ size_t DTypeSize(DType t) {
     case DType::I8: case DType::U8: return 1;
     default: return 0;
   }
+}
+
+bool IsBlockQuantized(DType t) { return DTypeSize(t) == 0 && t != DType::Unknown; }
+
+int64_t BlockElems(DType t) {
+  switch (t) {
+    case DType::Q4_0: case DType::Q4_1: case DType::Q5_0: case DType::Q5_1: case DType::Q8_0: return 32;
+    case DType::Q4_K: case DType::Q5_K: case DType::Q6_K: case DType::Q8_K: return 256;
+    default: return 1;
+  }
+}
+
+// Block layouts as ggml defines them (ggml-common.h): fp16 scales + packed quants.
+size_t BlockBytes(DType t) {
+  switch (t) {
+    case DType::Q4_0: return 2 + 16;
+    case DType::Q4_1: return 4 + 16;
+    case DType::Q5_0: return 2 + 4 + 16;
+    case DType::Q5_1: return 4 + 4 + 16;
+    case DType::Q8_0: return 2 + 32;
+    case DType::Q4_K: return 4 + 12 + 128;
+    case DType::Q5_K: return 4 + 12 + 32 + 128;
+    case DType::Q6_K: return 128 + 64 + 16 + 2;
+    case DType::Q8_K: return 4 + 256 + 32;
+    default: return DTypeSize(t);
+  }
+}
+
+size_t RowBytes(DType t, int64_t n) {
+  const int64_t be = BlockElems(t);
+  if (n < 0 || n % be != 0) return 0;
+  return static_cast<size_t>(n / be) * BlockBytes(t);
 }
 
 float F16ToF32(uint16_t h) {

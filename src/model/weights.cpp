@@ -1,6 +1,7 @@
 #include "model/weights.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "kernels/ops.h"
 
@@ -18,7 +19,12 @@ class Binder {
     const std::string full = prefix_ + name;
     const TensorView* t = ck_.Find(full);
     if (t == nullptr) {
-      if (required) st_ = Error(ck_.dir + ": missing tensor '" + full + "'");
+      if (required) {
+        std::string files;
+        for (const auto& f : ck_.files)
+          files += (files.empty() ? "" : ", ") + std::filesystem::path(f.file->path()).filename().string();
+        st_ = Error(ck_.dir + ": missing tensor '" + full + "' (not in " + (files.empty() ? "any file" : files) + ")");
+      }
       return nullptr;
     }
     if (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16) {
@@ -41,7 +47,7 @@ class Binder {
     m.data = t->data;
     m.rows = rows;
     m.cols = cols;
-    m.row_stride = static_cast<size_t>(cols) * DTypeSize(t->dtype);
+    m.row_stride = RowBytes(t->dtype, cols);
     return m;
   }
 
