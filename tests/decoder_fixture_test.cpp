@@ -86,10 +86,56 @@ TEST_P(DecoderFixture, ChunkedPrefillMatchesAcrossChunkSizes) {
       ExpectClose(want, logits.data(), 1e-4f, "chunk " + std::to_string(chunk) + " row " + std::to_string(b + n - 1));
     }
     EXPECT_EQ(s.pos, whole.pos);
+    const int kv_dim = model_->config.text.num_kv_heads * model_->config.text.head_dim;
+    std::vector<float> a(kv_dim), b(kv_dim);
     for (size_t l = 0; l < s.k_cache.size(); ++l) {
-      ExpectClose(whole.k_cache[l], s.k_cache[l].data(), 1e-5f, "k cache, chunk " + std::to_string(chunk));
-      ExpectClose(whole.v_cache[l], s.v_cache[l].data(), 1e-5f, "v cache, chunk " + std::to_string(chunk));
+      ASSERT_EQ(s.k_cache[l] == nullptr, model_->config.text.is_kv_consumer(static_cast<int>(l)));
+      if (!s.k_cache[l]) continue;
+      for (int p = 0; p < T(); ++p) {
+        whole.k_cache[l]->ReadRow(p, a.data());
+        s.k_cache[l]->ReadRow(p, b.data());
+        ASSERT_LE(testing::MaxAbsDiff(a.data(), b.data(), kv_dim), 1e-5f) << "k layer " << l << " pos " << p;
+        whole.v_cache[l]->ReadRow(p, a.data());
+        s.v_cache[l]->ReadRow(p, b.data());
+        ASSERT_LE(testing::MaxAbsDiff(a.data(), b.data(), kv_dim), 1e-5f) << "v layer " << l << " pos " << p;
+      }
     }
+  }
+}
+
+// Sliding layers keep only window + max_chunk - 1 positions; results must not change.
+TEST_P(DecoderFixture, RingBufferCacheMatchesReference) {
+  const std::vector<float> expected = Ref("prefill_logits");
+  const int chunk = 5;
+  Session s = decoder_->NewSession({T(), chunk, KvType::F32});
+  std::vector<float> logits(V());
+  for (int b = 0; b < T(); b += chunk) {
+    const int n = std::min(chunk, T() - b);
+    ASSERT_TRUE(decoder_->Forward(s, ids_.data() + b, n, {n - 1}, logits.data()).ok());
+    const std::vector<float> want(expected.begin() + static_cast<size_t>(b + n - 1) * V(),
+                                  expected.begin() + static_cast<size_t>(b + n) * V());
+    ExpectClose(want, logits.data(), 1e-4f, "ring cache, row " + std::to_string(b + n - 1));
+  }
+  const TextConfig& c = model_->config.text;
+  bool any_ring = false;
+  for (int l = 0; l < c.num_layers; ++l)
+    if (s.k_cache[l]) any_ring |= s.k_cache[l]->ring();
+  EXPECT_EQ(any_ring, c.sliding_window + chunk - 1 < T());
+  EXPECT_FALSE(decoder_->Forward(s, ids_.data(), chunk + 1, {}, nullptr).ok()) << "chunk above max_chunk";
+}
+
+// Narrow KV caches: logit error against the fp32 reference over step-by-step decode.
+TEST_P(DecoderFixture, CompactKvCacheAccuracy) {
+  const std::vector<float> expected = Ref("decode_logits");
+  const float scale = testing::MaxAbs(expected.data(), expected.size());
+  for (auto [type, bound] : {std::pair{KvType::F16, 2e-3f}, {KvType::BF16, 2e-2f}, {KvType::Q8, 3e-2f}}) {
+    Session s = decoder_->NewSession({T(), 16, type});
+    std::vector<float> logits(static_cast<size_t>(T()) * V());
+    for (int t = 0; t < T(); ++t)
+      ASSERT_TRUE(decoder_->Forward(s, &ids_[t], 1, {0}, logits.data() + static_cast<size_t>(t) * V()).ok());
+    const float err = testing::MaxAbsDiff(expected.data(), logits.data(), expected.size()) / scale;
+    std::printf("[ kv %-4s ] %s: max|dlogit| / max|logit| = %.2e\n", KvTypeName(type), GetParam().c_str(), err);
+    EXPECT_LE(err, bound) << KvTypeName(type);
   }
 }
 

@@ -18,8 +18,8 @@ T* Grow(std::vector<T>& v, size_t n) {
 
 size_t Session::cache_bytes() const {
   size_t n = 0;
-  for (const auto& k : k_cache) n += k.size() * sizeof(float);
-  for (const auto& v : v_cache) n += v.size() * sizeof(float);
+  for (const auto& k : k_cache) n += k ? k->bytes() : 0;
+  for (const auto& v : v_cache) n += v ? v->bytes() : 0;
   return n;
 }
 
@@ -34,16 +34,20 @@ TextDecoder::TextDecoder(const TextConfig& config, const TextWeights& weights, T
   }
 }
 
-Session TextDecoder::NewSession(int capacity) const {
+Session TextDecoder::NewSession(const SessionOptions& opt) const {
   Session s;
-  s.capacity = capacity;
-  const size_t kv_dim = static_cast<size_t>(c_.num_kv_heads) * c_.head_dim;
+  s.capacity = opt.capacity;
+  s.max_chunk = std::max(1, std::min(opt.max_chunk, opt.capacity));
   s.k_cache.resize(c_.num_layers);
   s.v_cache.resize(c_.num_layers);
+  // The first query of a chunk looks back window-1 positions while the chunk writes max_chunk.
+  const int ring = c_.sliding_window + s.max_chunk - 1;
   for (int l = 0; l < c_.num_layers; ++l) {
     if (c_.is_kv_consumer(l)) continue;
-    s.k_cache[l].assign(kv_dim * capacity, 0.0f);
-    s.v_cache[l].assign(kv_dim * capacity, 0.0f);
+    const bool sliding = c_.layer_types[l] == LayerType::Sliding && ring < opt.capacity;
+    const int slots = sliding ? ring : opt.capacity;
+    s.k_cache[l] = std::make_unique<KvStore>(opt.kv_type, c_.num_kv_heads, c_.head_dim, slots, sliding);
+    s.v_cache[l] = std::make_unique<KvStore>(opt.kv_type, c_.num_kv_heads, c_.head_dim, slots, sliding);
   }
   return s;
 }
@@ -144,34 +148,35 @@ void TextDecoder::Attention(int l, Session& s, int n) const {
       RopeRotate(qh, cs.data(), cs.data() + half, Dh);
     }
     if (!owner) continue;
-    float* kc = s.k_cache[l].data() + static_cast<size_t>(sc.pos[t]) * kv_dim;
-    float* vc = s.v_cache[l].data() + static_cast<size_t>(sc.pos[t]) * kv_dim;
     for (int64_t h = 0; h < Nkv; ++h) {
       float* kh = k + (t * Nkv + h) * Dh;
+      float* vh = v + (t * Nkv + h) * Dh;
       RmsNorm(kh, lw.k_norm.data(), Dh, c_.rms_norm_eps, kh);
       RopeRotate(kh, cs.data(), cs.data() + half, Dh);
-      RmsNorm(v + (t * Nkv + h) * Dh, nullptr, Dh, c_.rms_norm_eps, vc + h * Dh);
+      RmsNorm(vh, nullptr, Dh, c_.rms_norm_eps, vh);
     }
-    std::copy(k + t * kv_dim, k + (t + 1) * kv_dim, kc);
+    s.k_cache[l]->Write(sc.pos[t], k + t * kv_dim);
+    s.v_cache[l]->Write(sc.pos[t], v + t * kv_dim);
   }
 
   // Every query row attends over the source layer's cache, which already holds this chunk.
   const int src = c_.kv_source[l];
-  const float* K = s.k_cache[src].data();
-  const float* V = s.v_cache[src].data();
+  const KvStore& K = *s.k_cache[src];
+  const KvStore& V = *s.v_cache[src];
   const bool sliding = c_.layer_types[l] == LayerType::Sliding;
   float* out = Grow(sc.attn, n * Nq * Dh);
   ParallelFor(pool_, n * Nq, [&](int64_t b, int64_t e) {
     thread_local std::vector<float> scores;
     for (int64_t th = b; th < e; ++th) {
-      const int64_t t = th / Nq, h = th % Nq, g = h / group;
+      const int64_t t = th / Nq, h = th % Nq;
+      const int g = static_cast<int>(h / group);
       const int p = sc.pos[t];
       const int lo = sliding ? std::max(0, p - c_.sliding_window + 1) : 0;
       if (scores.size() < static_cast<size_t>(p - lo + 1)) scores.resize(p - lo + 1);
       const float* qh = q + (t * Nq + h) * Dh;
       float mx = -INFINITY;
       for (int j = lo; j <= p; ++j) {
-        const float z = Dot(qh, K + static_cast<size_t>(j) * kv_dim + g * Dh, Dh);
+        const float z = K.DotHead(j, g, qh);
         scores[j - lo] = z;
         mx = std::max(mx, z);
       }
@@ -180,7 +185,7 @@ void TextDecoder::Attention(int l, Session& s, int n) const {
       float* oh = out + (t * Nq + h) * Dh;
       std::fill(oh, oh + Dh, 0.0f);
       const float inv = 1.0f / sum;
-      for (int j = lo; j <= p; ++j) Axpy(scores[j - lo] * inv, V + static_cast<size_t>(j) * kv_dim + g * Dh, oh, Dh);
+      for (int j = lo; j <= p; ++j) V.AxpyHead(j, g, scores[j - lo] * inv, oh);
     }
   }, 4);
   MatMul(lw.o, out, n, Grow(sc.att, n * H), H, pool_);
@@ -338,6 +343,9 @@ void TextDecoder::Collapse(Scratch& sc, int n) const {
 Status TextDecoder::Forward(Session& s, const int32_t* tokens, int T, const std::vector<int>& logit_rows,
                             float* logits, ForwardTrace* trace) const {
   if (T <= 0) return Error("forward: empty token chunk");
+  if (T > s.max_chunk)
+    return Error("forward: chunk of " + std::to_string(T) + " tokens exceeds the session's max chunk " +
+                 std::to_string(s.max_chunk));
   if (s.pos + T > s.capacity)
     return Error("context full: " + std::to_string(s.pos) + " cached + " + std::to_string(T) +
                  " new tokens exceed the context size " + std::to_string(s.capacity));

@@ -3,10 +3,12 @@
 // tokens (a whole prompt for prefill, one token for decode) against a Session's KV cache.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/thread_pool.h"
 #include "model/config.h"
+#include "model/kv_cache.h"
 #include "model/weights.h"
 
 namespace g3n {
@@ -19,10 +21,17 @@ struct Scratch {
   std::vector<int> pos;
 };
 
+struct SessionOptions {
+  int capacity = 4096;  // context size in tokens
+  int max_chunk = 512;  // largest chunk one Forward call may run (sizes the sliding-window rings)
+  KvType kv_type = KvType::F32;
+};
+
 struct Session {
   int capacity = 0;  // positions the cache can hold
+  int max_chunk = 0;
   int pos = 0;       // tokens already in the cache
-  std::vector<std::vector<float>> k_cache, v_cache;  // per layer [capacity, kv_dim]; empty for consumers
+  std::vector<std::unique_ptr<KvStore>> k_cache, v_cache;  // per layer; null for KV consumers
   Scratch scratch;
   size_t cache_bytes() const;
 };
@@ -39,7 +48,9 @@ class TextDecoder {
  public:
   TextDecoder(const TextConfig& config, const TextWeights& weights, ThreadPool* pool);
 
-  Session NewSession(int capacity) const;
+  Session NewSession(const SessionOptions& opt) const;
+  // An exact (F32) cache of `capacity` positions that accepts chunks of any size.
+  Session NewSession(int capacity) const { return NewSession({capacity, capacity, KvType::F32}); }
 
   // Runs tokens[0..T) at positions session.pos.. and appends them to the cache. Logits
   // (soft-capped, vocab wide) are written for each chunk row listed in `logit_rows`, in order.

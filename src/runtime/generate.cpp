@@ -17,7 +17,7 @@ Status Prefill(const TextDecoder& model, Session& session, const std::vector<int
     return Error("prompt of " + std::to_string(T) + " tokens does not fit the context (" +
                  std::to_string(session.capacity - session.pos) + " positions left of " +
                  std::to_string(session.capacity) + "); raise --ctx or shorten the prompt");
-  chunk = std::max(1, chunk);
+  chunk = std::max(1, std::min(chunk, session.max_chunk));
   const int vocab = model.config().vocab_size;
   if (last_logits != nullptr) last_logits->resize(vocab);
   for (int b = 0; b < T; b += chunk) {

@@ -11,14 +11,12 @@
 namespace g3n::cli {
 
 int BenchCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "p", "n", "t", "threads", "json", "ctx", "chunk"});
+  Status st = args.CheckKnown({"model", "p", "n", "t", "threads", "json", "ctx", "chunk", "kv-type"});
   if (!st.ok()) return Fail(st);
   auto p = args.GetInt("p", 512);
   auto n = args.GetInt("n", 128);
-  auto chunk = args.GetInt("chunk", 512);
   if (!p.ok()) return Fail(p.status());
   if (!n.ok()) return Fail(n.status());
-  if (!chunk.ok()) return Fail(chunk.status());
   if (*p < 1 || *n < 0) return Fail(Error("-p must be >= 1 and -n >= 0"));
   auto engine = LoadEngine(args);
   if (!engine.ok()) return Fail(engine.status());
@@ -30,10 +28,13 @@ int BenchCommand(const Args& args) {
   std::uniform_int_distribution<int> id(3, c.vocab_size_per_layer_input - 1);
   std::vector<int32_t> prompt{2};
   while (static_cast<int>(prompt.size()) < *p) prompt.push_back(id(rng));
-  Session session = engine->decoder->NewSession(*p + *n + 1);
+  auto session_opt = SessionFromArgs(args, *engine);
+  if (!session_opt.ok()) return Fail(session_opt.status());
+  session_opt->capacity = std::max(session_opt->capacity, *p + *n + 1);
+  Session session = engine->decoder->NewSession(*session_opt);
   GenerateOptions opt;
   opt.max_new_tokens = *n;
-  opt.prefill_chunk = *chunk;  // sampling stays greedy; no stop ids so exactly n tokens are decoded
+  opt.prefill_chunk = session_opt->max_chunk;  // sampling stays greedy; no stop ids so exactly n tokens are decoded
   GenerateStats stats;
   st = Generate(*engine->decoder, session, prompt, opt, nullptr, nullptr, &stats);
   if (!st.ok()) return Fail(st);
@@ -44,9 +45,11 @@ int BenchCommand(const Args& args) {
   if (args.Has("json")) {
     std::printf(
         "{\"model\": \"%s\", \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, \"load_s\": %.3f, "
-        "\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f, \"peak_rss_mib\": %.1f, \"kernel_target\": \"%s\"}\n",
+        "\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f, \"peak_rss_mib\": %.1f, \"kv_type\": \"%s\", "
+        "\"kv_cache_mib\": %.1f, \"kernel_target\": \"%s\"}\n",
         args.Get("model").c_str(), engine->pool->size(), stats.prompt_tokens, stats.generated_tokens,
-        engine->load_seconds, pp, tg, rss, KernelTargetName());
+        engine->load_seconds, pp, tg, rss, KvTypeName(session_opt->kv_type), session.cache_bytes() / 1048576.0,
+        KernelTargetName());
   } else {
     std::printf("model %s | threads %d | load %.3f s | pp%d %.2f tok/s | tg%d %.2f tok/s | peak RSS %.1f MiB | %s\n",
                 args.Get("model").c_str(), engine->pool->size(), engine->load_seconds, stats.prompt_tokens, pp,

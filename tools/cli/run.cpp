@@ -29,7 +29,7 @@ Result<SamplingParams> SamplingFromArgs(const Args& a, const GenerationConfig& g
 
 int RunCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "tokens", "prompt", "n", "temp", "top-k", "top-p", "min-p", "repeat-penalty",
-                               "seed", "greedy", "ctx", "t", "threads", "chunk"});
+                               "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type"});
   if (!st.ok()) return Fail(st);
   if (args.Has("prompt") && !args.Has("tokens"))
     return Fail(Error("--prompt needs the tokenizer, which this build does not have yet; pass --tokens 2,106,..."));
@@ -38,22 +38,20 @@ int RunCommand(const Args& args) {
   if (!prompt.ok()) return Fail(prompt.status());
   auto engine = LoadEngine(args);
   if (!engine.ok()) return Fail(engine.status());
-  auto ctx = ContextSize(args, *engine);
-  if (!ctx.ok()) return Fail(ctx.status());
+  auto session_opt = SessionFromArgs(args, *engine);
+  if (!session_opt.ok()) return Fail(session_opt.status());
   const ModelConfig& mc = engine->model->config;
   GenerateOptions opt;
   auto n = args.GetInt("n", 128);
-  auto chunk = args.GetInt("chunk", 512);
   auto sampling = SamplingFromArgs(args, mc.generation);
   if (!n.ok()) return Fail(n.status());
-  if (!chunk.ok()) return Fail(chunk.status());
   if (!sampling.ok()) return Fail(sampling.status());
   opt.max_new_tokens = *n;
-  opt.prefill_chunk = *chunk;
+  opt.prefill_chunk = session_opt->max_chunk;
   opt.sampling = *sampling;
   opt.stop_ids = mc.generation.eos_token_ids;
 
-  Session session = engine->decoder->NewSession(*ctx);
+  Session session = engine->decoder->NewSession(*session_opt);
   GenerateStats stats;
   st = Generate(*engine->decoder, session, *prompt, opt,
                 [](int32_t id) {
