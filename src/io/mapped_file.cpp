@@ -31,12 +31,13 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
     }
     f->data_ = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
+  f->fd_ = fd;
   return f;
 }
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Result<std::string> ReadTextFile(const std::string& path) {

@@ -20,12 +20,16 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // The descriptor stays open so tables that are read, not mapped (the PLE), can use pread.
+  int fd() const { return fd_; }
+  bool Contains(const uint8_t* p) const { return p >= data_ && p < data_ + size_; }
 
  private:
   MappedFile() = default;
   std::string path_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  int fd_ = -1;
 };
 
 Result<std::string> ReadTextFile(const std::string& path);

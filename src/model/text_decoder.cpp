@@ -23,8 +23,10 @@ size_t Session::cache_bytes() const {
   return n;
 }
 
-TextDecoder::TextDecoder(const TextConfig& config, const TextWeights& weights, ThreadPool* pool)
-    : c_(config), w_(weights), pool_(pool) {
+TextDecoder::TextDecoder(const TextConfig& config, const TextWeights& weights, ThreadPool* pool,
+                         size_t ple_cache_bytes)
+    : c_(config), w_(weights), pool_(pool),
+      ple_rows_(std::make_unique<RowSource>(weights.ple_file, weights.ple, ple_cache_bytes)) {
   // RoPE inverse frequencies as transformers computes them: fp32 pow, then fp32 reciprocal.
   const int half = c_.head_dim / 2;
   for (int i = 0; i < half; ++i) {
@@ -63,18 +65,14 @@ void TextDecoder::Embed(Scratch& sc, const int32_t* tokens, int T) const {
 }
 
 // u[t, l, :] = (RMSNorm(Wplm x0 / sqrt(H))_l + PLE[t]_l * sqrt(P)) / sqrt(2)   (spec 3.3)
+// The PLE rows were prefetched when the ids arrived; the projection runs while they load.
 void TextDecoder::PerLayerInputs(Scratch& sc, const int32_t* tokens, int T) const {
   const int64_t H = c_.hidden_size, P = c_.per_layer_dim, LP = c_.num_layers * P;
   float* tok = Grow(sc.ple_tok, T * LP);
   float* ctx = Grow(sc.ple_ctx, T * LP);
-  const float tok_scale = static_cast<float>(std::sqrt(static_cast<double>(P)));
-  for (int t = 0; t < T; ++t) {
-    // Ids past the PLE table (vision/audio) take the <pad> row, as the multimodal model does.
-    const int id = tokens[t] < c_.vocab_size_per_layer_input ? tokens[t] : 0;
-    RowToF32(w_.ple.dtype, w_.ple.row(id), LP, tok + t * LP);
-    for (int64_t i = 0; i < LP; ++i) tok[t * LP + i] *= tok_scale;
-  }
   MatMul(w_.ple_projection, sc.x0.data(), T, ctx, LP, pool_);
+  ple_rows_->Gather(sc.ple_ids.data(), T, tok);
+  const float tok_scale = static_cast<float>(std::sqrt(static_cast<double>(P)));
   const float proj_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(H)));
   const float combine = 1.0f / std::sqrt(2.0f);
   for (int64_t r = 0; r < T * c_.num_layers; ++r) {
@@ -82,7 +80,7 @@ void TextDecoder::PerLayerInputs(Scratch& sc, const int32_t* tokens, int T) cons
     for (int64_t i = 0; i < P; ++i) q[i] *= proj_scale;
     RmsNorm(q, w_.ple_projection_norm.data(), P, c_.rms_norm_eps, q);
     float* u = tok + r * P;
-    for (int64_t i = 0; i < P; ++i) u[i] = (q[i] + u[i]) * combine;
+    for (int64_t i = 0; i < P; ++i) u[i] = (q[i] + u[i] * tok_scale) * combine;
   }
 }
 
@@ -359,7 +357,13 @@ Status TextDecoder::Forward(Session& s, const int32_t* tokens, int T, const std:
   Scratch& sc = s.scratch;
   const int64_t H = c_.hidden_size, A = c_.altup_num_inputs, L = c_.num_layers;
   Grow(sc.pos, T);
-  for (int t = 0; t < T; ++t) sc.pos[t] = s.pos + t;
+  Grow(sc.ple_ids, T);
+  for (int t = 0; t < T; ++t) {
+    sc.pos[t] = s.pos + t;
+    // Ids past the PLE table (vision/audio) take the <pad> row, as the multimodal model does.
+    sc.ple_ids[t] = tokens[t] < c_.vocab_size_per_layer_input ? tokens[t] : 0;
+  }
+  ple_rows_->Prefetch(sc.ple_ids.data(), T);
   Embed(sc, tokens, T);
   PerLayerInputs(sc, tokens, T);
   ExpandStreams(sc, T);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "io/row_source.h"
 #include "kernels/thread_pool.h"
 #include "model/config.h"
 #include "model/kv_cache.h"
@@ -19,6 +20,7 @@ struct Scratch {
   std::vector<float> x0, ple_tok, ple_ctx, streams, pred, xn, lau_low, lau, q, k, v, attn, att, h2, h3, ffn_in,
       gate, up, ffn_out, router_in, router_out, pl_gate, pl_out, tmp, collapse;
   std::vector<int> pos;
+  std::vector<int32_t> ple_ids;
 };
 
 struct SessionOptions {
@@ -46,7 +48,9 @@ struct ForwardTrace {
 
 class TextDecoder {
  public:
-  TextDecoder(const TextConfig& config, const TextWeights& weights, ThreadPool* pool);
+  // `ple_cache_bytes` bounds the cache of hot PLE rows.
+  TextDecoder(const TextConfig& config, const TextWeights& weights, ThreadPool* pool,
+              size_t ple_cache_bytes = 8u << 20);
 
   Session NewSession(const SessionOptions& opt) const;
   // An exact (F32) cache of `capacity` positions that accepts chunks of any size.
@@ -59,6 +63,8 @@ class TextDecoder {
                  ForwardTrace* trace = nullptr) const;
 
   const TextConfig& config() const { return c_; }
+  RowSourceStats ple_stats() const { return ple_rows_->stats(); }
+  size_t ple_cache_bytes() const { return ple_rows_->cache_bytes(); }
 
  private:
   void Embed(Scratch& sc, const int32_t* tokens, int T) const;
@@ -75,6 +81,7 @@ class TextDecoder {
   const TextWeights& w_;
   ThreadPool* pool_;
   std::vector<float> inv_freq_local_, inv_freq_global_;
+  std::unique_ptr<RowSource> ple_rows_;  // the PLE table stays on storage
 };
 
 }  // namespace g3n

@@ -85,6 +85,8 @@ Result<TextWeights> BindTextWeights(const Checkpoint& ck, const TextConfig& c) {
   TextWeights w;
   w.embed = b.Matrix("embed_tokens.weight", c.vocab_size, H);
   w.ple = b.Matrix("embed_tokens_per_layer.weight", c.vocab_size_per_layer_input, L * P);
+  for (const auto& f : ck.files)
+    if (f.file->Contains(w.ple.data)) w.ple_file = f.file;
   w.ple_projection = b.Matrix("per_layer_model_projection.weight", L * P, H);
   w.ple_projection_norm = b.Vector("per_layer_projection_norm.weight", {P});
   for (int k = 0; k + 1 < A; ++k) {

@@ -1,6 +1,7 @@
 // Typed views of the text decoder's weights inside the mapped checkpoint. Matrices stay in the
 // files; only small vectors (norm scales, AltUp coefficients) are widened to fp32 at load.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "io/checkpoint.h"
@@ -30,6 +31,7 @@ struct LayerWeights {
 struct TextWeights {
   WeightMatrix embed;             // [vocab, H], also the tied LM head
   WeightMatrix ple;               // [vocab_per_layer, L*P], gathered row by row
+  std::shared_ptr<MappedFile> ple_file;  // where `ple` lives, so rows can be read, not mapped
   WeightMatrix ple_projection;    // [L*P, H]
   Vec ple_projection_norm;        // [P]
   std::vector<WeightMatrix> altup_proj, altup_unembed;  // A-1 each, [H, H]

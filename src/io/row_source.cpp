@@ -1,0 +1,90 @@
+#include "io/row_source.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/ops.h"
+
+namespace g3n {
+
+RowSource::RowSource(std::shared_ptr<MappedFile> file, const WeightMatrix& table, size_t cache_bytes)
+    : file_(std::move(file)), table_(table), row_bytes_(RowBytes(table.dtype, table.cols)) {
+  if (file_ && file_->Contains(table.data)) {
+    file_offset_ = static_cast<size_t>(table.data - file_->data());
+  } else {
+    file_.reset();
+  }
+  capacity_rows_ = row_bytes_ > 0 ? cache_bytes / row_bytes_ : 0;
+  cache_.resize(capacity_rows_ * row_bytes_);
+  scratch_.resize(row_bytes_);
+}
+
+void RowSource::Prefetch(const int32_t* ids, int n) const {
+  if (!file_) return;
+  for (int i = 0; i < n; ++i)
+    ::posix_fadvise(file_->fd(), static_cast<off_t>(file_offset_ + static_cast<size_t>(ids[i]) * table_.row_stride),
+                    static_cast<off_t>(row_bytes_), POSIX_FADV_WILLNEED);
+}
+
+const uint8_t* RowSource::Fetch(int32_t id) {
+  ++stats_.requests;
+  auto it = where_.find(id);
+  if (it != where_.end()) {
+    ++stats_.hits;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return cache_.data() + it->second->second * row_bytes_;
+  }
+  uint8_t* dst = scratch_.data();
+  if (capacity_rows_ > 0) {
+    size_t slot;
+    if (lru_.size() < capacity_rows_) {
+      slot = lru_.size();
+    } else {
+      slot = lru_.back().second;
+      where_.erase(lru_.back().first);
+      lru_.pop_back();
+    }
+    lru_.emplace_front(id, slot);
+    where_[id] = lru_.begin();
+    dst = cache_.data() + slot * row_bytes_;
+  }
+  const size_t off = file_offset_ + static_cast<size_t>(id) * table_.row_stride;
+  ++stats_.reads;
+  stats_.bytes_read += row_bytes_;
+  if (file_) {
+    size_t done = 0;
+    while (done < row_bytes_) {
+      const ssize_t r = ::pread(file_->fd(), dst + done, row_bytes_ - done, static_cast<off_t>(off + done));
+      if (r <= 0) break;  // cannot happen for a validated, mapped file; fall back to the mapping
+      done += static_cast<size_t>(r);
+    }
+    if (done < row_bytes_) std::memcpy(dst, table_.row(id), row_bytes_);
+  } else {
+    std::memcpy(dst, table_.row(id), row_bytes_);
+  }
+  return dst;
+}
+
+void RowSource::Gather(const int32_t* ids, int n, float* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t cols = table_.cols;
+  std::unordered_map<int32_t, int> first;  // duplicate ids in one request are read once
+  for (int i = 0; i < n; ++i) {
+    auto [it, inserted] = first.emplace(ids[i], i);
+    if (!inserted) {
+      std::memcpy(out + i * cols, out + it->second * cols, cols * sizeof(float));
+      continue;
+    }
+    RowToF32(table_.dtype, Fetch(ids[i]), cols, out + i * cols);
+  }
+}
+
+RowSourceStats RowSource::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace g3n
