@@ -13,7 +13,7 @@ void Usage() {
                "  run     --model DIR --tokens 2,106,... [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
                "          [--repeat-penalty R] [--seed S] [--greedy] [--ctx N] [-t THREADS]\n"
                "  logits  --model DIR --tokens 2,106,... --out FILE.npy   (float32 [T, vocab])\n"
-               "  bench   --model DIR [-p 512] [-n 128] [-t THREADS] [--json]\n"
+               "  bench   --model DIR [-p 512] [-n 128] [-t THREADS] [--json] [--memory] [--kv-type f16]\n"
                "  info    --model DIR\n");
 }
 
@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
-  auto args = Args::Parse(argc - 2, argv + 2, {"json", "greedy", "verbose"});
+  auto args = Args::Parse(argc - 2, argv + 2, {"json", "greedy", "verbose", "memory", "text-only", "ids-only"});
   if (!args.ok()) {
     Fail(args.status());
     Usage();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <set>
 
 namespace g3n {
@@ -46,20 +47,27 @@ Result<Checkpoint> OpenCheckpoint(const std::string& dir) {
     nlohmann::json idx = nlohmann::json::parse(text, nullptr, false);
     if (idx.is_discarded() || !idx.is_object() || !idx.contains("weight_map") || !idx["weight_map"].is_object())
       return Error(index_path + ": not a valid index (needs a \"weight_map\" object)");
-    std::set<std::string> shard_names;
+    std::map<std::string, std::string> shard_names;  // shard -> first tensor listed in it
     for (auto it = idx["weight_map"].begin(); it != idx["weight_map"].end(); ++it) {
       if (!it.value().is_string()) return Error(index_path + ": weight_map entry '" + it.key() + "' is not a file name");
       const std::string shard = it.value().get<std::string>();
       if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
         return Error(index_path + ": shard name '" + shard + "' must be a plain file name");
-      shard_names.insert(shard);
+      shard_names.emplace(shard, it.key());
     }
-    for (const auto& s : shard_names) G3N_RETURN_IF_ERROR(AddFile(ck, (fs::path(dir) / s).string()));
+    for (const auto& [s, first] : shard_names) {
+      const fs::path p = fs::path(dir) / s;
+      if (!fs::exists(p))
+        return Error(index_path + ": shard '" + s + "' (listed for tensor '" + first + "' and maybe others) does not exist in " + dir);
+    }
+    for (const auto& [s, first] : shard_names) G3N_RETURN_IF_ERROR(AddFile(ck, (fs::path(dir) / s).string()));
     for (auto it = idx["weight_map"].begin(); it != idx["weight_map"].end(); ++it) {
       const TensorView* t = ck.Find(it.key());
       const std::string shard = (fs::path(dir) / it.value().get<std::string>()).string();
-      if (t == nullptr || t->file != shard)
+      if (t == nullptr)
         return Error(index_path + ": tensor '" + it.key() + "' is listed in " + shard + " but is not there");
+      if (t->file != shard)
+        return Error(index_path + ": tensor '" + it.key() + "' is listed in " + shard + " but is in " + t->file);
     }
   } else {
     // One-file checkpoints are model.safetensors; other *.safetensors files beside it (adapters,

@@ -18,8 +18,7 @@ RowSource::RowSource(std::shared_ptr<MappedFile> file, const WeightMatrix& table
     file_.reset();
   }
   capacity_rows_ = row_bytes_ > 0 ? cache_bytes / row_bytes_ : 0;
-  cache_.resize(capacity_rows_ * row_bytes_);
-  scratch_.resize(row_bytes_);
+  scratch_.resize(row_bytes_);  // the cache itself grows with use, up to capacity_rows_
 }
 
 void RowSource::Prefetch(const int32_t* ids, int n) const {
@@ -42,6 +41,7 @@ const uint8_t* RowSource::Fetch(int32_t id) {
     size_t slot;
     if (lru_.size() < capacity_rows_) {
       slot = lru_.size();
+      cache_.resize((slot + 1) * row_bytes_);
     } else {
       slot = lru_.back().second;
       where_.erase(lru_.back().first);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/ops.h"
+#include "kernels/quant/quant.h"
 
 namespace g3n {
 
@@ -23,7 +24,9 @@ void RowToF32(DType dtype, const uint8_t* src, int64_t n, float* dst) {
       break;
     }
     default:
-      for (int64_t i = 0; i < n; ++i) dst[i] = 0.0f;
+      // Block formats decode through the ggml-exact reference; anything else reads as zeros.
+      if (!DequantizeRow(dtype, src, n, dst))
+        for (int64_t i = 0; i < n; ++i) dst[i] = 0.0f;
   }
 }
 

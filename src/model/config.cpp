@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 namespace g3n {
 namespace {
@@ -19,7 +20,7 @@ class Reader {
     if (!Check(k, required)) return;
     const json& v = j_[k];
     if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > (1ll << 31) - 1)
-      return Fail(std::string("key '") + k + "' must be a non-negative integer");
+      return Fail(std::string("key '") + k + "' must be a non-negative integer below 2^31, not " + v.dump());
     out = v.get<int>();
   }
   void Float(const char* k, float& out) {
@@ -36,10 +37,19 @@ class Reader {
     if (!Check(k, required)) return;
     const json& v = j_[k];
     out.clear();
-    if (v.is_number_integer()) { out.push_back(v.get<int>()); return; }
+    auto in_range = [](const json& e) {
+      return e.is_number_integer() && e.get<int64_t>() >= -(1ll << 31) && e.get<int64_t>() < (1ll << 31) &&
+             !(e.is_number_unsigned() && e.get<uint64_t>() >= (1ull << 31));
+    };
+    if (v.is_number_integer()) {
+      if (!in_range(v)) return Fail(std::string("key '") + k + "' is out of range: " + v.dump());
+      out.push_back(v.get<int>());
+      return;
+    }
     if (!v.is_array()) return Fail(std::string("key '") + k + "' must be an integer or a list of integers");
     for (const auto& e : v) {
-      if (!e.is_number_integer()) return Fail(std::string("key '") + k + "' must hold integers");
+      if (!e.is_number_integer()) return Fail(std::string("key '") + k + "' must hold integers, not " + e.dump());
+      if (!in_range(e)) return Fail(std::string("key '") + k + "' has an out-of-range entry " + e.dump());
       out.push_back(e.get<int>());
     }
   }
@@ -61,21 +71,36 @@ class Reader {
   Status st_;
 };
 
+// json::value() throws when the key holds another type; this reports it instead.
+Status StringKey(const json& j, const char* key, const std::string& def, const std::string& where, std::string& out) {
+  out = def;
+  if (!j.contains(key) || j[key].is_null()) return Status();
+  if (!j[key].is_string()) return Error(where + ": key '" + key + "' must be a string, not " + j[key].dump());
+  out = j[key].get<std::string>();
+  return Status();
+}
+
 Status ParseRope(const json& t, TextConfig& c, Reader& r, const std::string& where) {
   r.Float("rope_theta", c.rope_theta_global);
   r.Float("rope_local_base_freq", c.rope_theta_local);
   if (t.contains("rope_scaling") && !t["rope_scaling"].is_null()) {
     const json& s = t["rope_scaling"];
-    const std::string type = s.is_object() ? s.value("rope_type", s.value("type", "default")) : "?";
+    if (!s.is_object()) return Error(where + ": key 'rope_scaling' must be an object or null, not " + s.dump());
+    std::string type;
+    G3N_RETURN_IF_ERROR(StringKey(s, "type", "default", where + " (rope_scaling)", type));
+    G3N_RETURN_IF_ERROR(StringKey(s, "rope_type", type, where + " (rope_scaling)", type));
     if (type != "default") return Error(where + ": rope_scaling type '" + type + "' is not supported");
   }
+  if (t.contains("rope_parameters") && !t["rope_parameters"].is_null() && !t["rope_parameters"].is_object())
+    return Error(where + ": key 'rope_parameters' must be an object");
   if (t.contains("rope_parameters") && t["rope_parameters"].is_object()) {
     const json& rp = t["rope_parameters"];
     auto theta_of = [&](const char* key, float& out) -> Status {
       if (!rp.contains(key)) return Status();
       const json& e = rp[key];
       if (!e.is_object()) return Error(where + ": rope_parameters." + key + " must be an object");
-      const std::string type = e.value("rope_type", "default");
+      std::string type;
+      G3N_RETURN_IF_ERROR(StringKey(e, "rope_type", "default", where + " (rope_parameters." + key + ")", type));
       if (type != "default") return Error(where + ": rope_parameters." + key + ".rope_type '" + type + "' is not supported");
       if (e.contains("rope_theta")) {
         if (!e["rope_theta"].is_number()) return Error(where + ": rope_parameters." + key + ".rope_theta must be a number");
@@ -119,9 +144,16 @@ Status ParseText(const json& t, TextConfig& c, const std::string& where) {
 
   const int L = c.num_layers;
   if (L <= 0) return Error(where + ": num_hidden_layers must be positive");
-  if (c.hidden_size <= 0 || c.num_heads <= 0 || c.num_kv_heads <= 0 || c.head_dim <= 0 || c.vocab_size <= 0 ||
-      c.per_layer_dim <= 0)
-    return Error(where + ": hidden_size, heads, head_dim, vocab_size and hidden_size_per_layer_input must be positive");
+  const std::pair<const char*, int> positive[] = {{"hidden_size", c.hidden_size},
+                                                  {"num_attention_heads", c.num_heads},
+                                                  {"num_key_value_heads", c.num_kv_heads},
+                                                  {"head_dim", c.head_dim},
+                                                  {"vocab_size", c.vocab_size},
+                                                  {"hidden_size_per_layer_input", c.per_layer_dim},
+                                                  {"sliding_window", c.sliding_window},
+                                                  {"max_position_embeddings", c.max_position_embeddings}};
+  for (const auto& [key, value] : positive)
+    if (value <= 0) return Error(where + ": key '" + key + "' must be positive, not " + std::to_string(value));
   if (c.num_heads % c.num_kv_heads != 0)
     return Error(where + ": num_attention_heads must be a multiple of num_key_value_heads");
   if (c.head_dim % 2 != 0) return Error(where + ": head_dim must be even (RoPE rotates halves)");
@@ -169,20 +201,31 @@ Status ParseText(const json& t, TextConfig& c, const std::string& where) {
     for (int i = 0; i < L; ++i) c.activation_sparsity.push_back(i < sparse ? 0.95f : 0.0f);
   }
   for (float s : c.activation_sparsity)
-    if (!(s >= 0.0f && s < 1.0f)) return Error(where + ": activation sparsity values must lie in [0, 1)");
+    if (!(s >= 0.0f && s < 1.0f))
+      return Error(where + ": key 'activation_sparsity_pattern' values must lie in [0, 1), not " + std::to_string(s));
   return DeriveKvRoles(c, where);
 }
 
-Status ParseGeneration(const std::string& text, const json& top, GenerationConfig& g, const std::string& where) {
-  auto read_eos = [&](const json& j) {
-    if (!j.contains("eos_token_id") || j["eos_token_id"].is_null()) return;
+Status ParseGeneration(const std::string& text, const json& top, GenerationConfig& g, const std::string& where,
+                       const std::string& config_where) {
+  // eos_token_id: an id or a list of ids, in config.json (`top`) and/or generation_config.json.
+  auto read_eos = [&](const json& j, const std::string& file) -> Status {
+    if (!j.contains("eos_token_id") || j["eos_token_id"].is_null()) return Status();
+    const json& v = j["eos_token_id"];
     std::vector<int> ids;
-    if (j["eos_token_id"].is_number_integer()) ids.push_back(j["eos_token_id"].get<int>());
-    if (j["eos_token_id"].is_array())
-      for (const auto& e : j["eos_token_id"]) if (e.is_number_integer()) ids.push_back(e.get<int>());
+    auto add = [&](const json& e) {
+      if (!e.is_number_integer() || e.get<int64_t>() < 0 || e.get<int64_t>() > (1ll << 31) - 1) return false;
+      ids.push_back(e.get<int>());
+      return true;
+    };
+    bool ok = v.is_array() || add(v);
+    if (v.is_array())
+      for (const auto& e : v) ok = ok && add(e);
+    if (!ok) return Error(file + ": key 'eos_token_id' must be a token id or a list of token ids, not " + v.dump());
     if (!ids.empty()) g.eos_token_ids = ids;
+    return Status();
   };
-  read_eos(top);
+  G3N_RETURN_IF_ERROR(read_eos(top, config_where));
   if (text.empty()) return Status();
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Error(where + ": not a valid JSON object");
@@ -195,8 +238,8 @@ Status ParseGeneration(const std::string& text, const json& top, GenerationConfi
   r.Float("repetition_penalty", g.repetition_penalty);
   r.Int("bos_token_id", g.bos_token_id);
   r.Int("pad_token_id", g.pad_token_id);
-  read_eos(j);
-  return r.status();
+  G3N_RETURN_IF_ERROR(r.status());
+  return read_eos(j, where);
 }
 
 }  // namespace
@@ -230,14 +273,18 @@ Result<ModelConfig> ParseModelConfig(const std::string& config_json, const std::
     if (!top["text_config"].is_object()) return Error(source + ": key 'text_config' must be an object");
     text = &top["text_config"];
     mc.multimodal = top.contains("vision_config") || top.contains("audio_config");
-  } else if (top.value("model_type", "") == "gemma3n") {
-    return Error(source + ": model_type 'gemma3n' needs a 'text_config' object");
+  } else {
+    std::string top_type;
+    G3N_RETURN_IF_ERROR(StringKey(top, "model_type", "", source, top_type));
+    if (top_type == "gemma3n") return Error(source + ": model_type 'gemma3n' needs a 'text_config' object");
   }
-  const std::string mt = text->value("model_type", "gemma3n_text");
+  std::string mt;
+  G3N_RETURN_IF_ERROR(
+      StringKey(*text, "model_type", "gemma3n_text", source + (text == &top ? "" : " (text_config)"), mt));
   if (mt != "gemma3n_text") return Error(source + ": text model_type is '" + mt + "', expected 'gemma3n_text'");
   G3N_RETURN_IF_ERROR(ParseText(*text, mc.text, source + (text == &top ? "" : " (text_config)")));
   const std::string gen_where = source.substr(0, source.rfind('/') + 1) + "generation_config.json";
-  G3N_RETURN_IF_ERROR(ParseGeneration(generation_json, top, mc.generation, gen_where));
+  G3N_RETURN_IF_ERROR(ParseGeneration(generation_json, top, mc.generation, gen_where, source));
   return mc;
 }
 

@@ -16,6 +16,14 @@ T* Grow(std::vector<T>& v, size_t n) {
 
 }  // namespace
 
+size_t Scratch::bytes() const {
+  size_t n = (pos.capacity() + ple_ids.capacity()) * 4;
+  for (const auto* v : {&x0, &ple_tok, &ple_ctx, &streams, &pred, &xn, &lau_low, &lau, &q, &k, &v, &attn, &att, &h2,
+                        &h3, &ffn_in, &gate, &up, &ffn_out, &router_in, &router_out, &pl_gate, &pl_out, &tmp, &collapse})
+    n += v->capacity() * sizeof(float);
+  return n;
+}
+
 size_t Session::cache_bytes() const {
   size_t n = 0;
   for (const auto& k : k_cache) n += k ? k->bytes() : 0;

@@ -21,6 +21,7 @@ struct Scratch {
       gate, up, ffn_out, router_in, router_out, pl_gate, pl_out, tmp, collapse;
   std::vector<int> pos;
   std::vector<int32_t> ple_ids;
+  size_t bytes() const;
 };
 
 struct SessionOptions {

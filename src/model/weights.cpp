@@ -70,7 +70,27 @@ void Clamp(Vec& v, float clip) {
   for (float& x : v) x = std::clamp(x, -clip, clip);
 }
 
+size_t Bytes(const WeightMatrix& m) { return m.data ? m.row_stride * static_cast<size_t>(m.rows) : 0; }
+size_t Bytes(const Vec& v) { return v.size() * sizeof(float); }
+
 }  // namespace
+
+size_t ResidentWeightBytes(const TextWeights& w) {
+  size_t n = Bytes(w.embed) + Bytes(w.ple_projection) + Bytes(w.ple_projection_norm) + Bytes(w.final_norm);
+  for (const auto& m : w.altup_proj) n += Bytes(m);
+  for (const auto& m : w.altup_unembed) n += Bytes(m);
+  for (const LayerWeights& l : w.layers) {
+    for (const WeightMatrix* m : {&l.q, &l.o, &l.gate, &l.up, &l.down, &l.altup_router, &l.laurel_left,
+                                  &l.laurel_right, &l.per_layer_gate, &l.per_layer_proj})
+      n += Bytes(*m);
+    if (!l.k_norm.empty()) n += Bytes(l.k) + Bytes(l.v);  // consumers never read theirs
+    for (const Vec* v : {&l.input_norm, &l.post_attn_norm, &l.pre_ffn_norm, &l.post_ffn_norm, &l.q_norm, &l.k_norm,
+                         &l.altup_correct_scale, &l.altup_correction, &l.altup_prediction, &l.altup_router_norm,
+                         &l.laurel_post_norm, &l.post_per_layer_norm})
+      n += Bytes(*v);
+  }
+  return n;
+}
 
 Result<TextWeights> BindTextWeights(const Checkpoint& ck, const TextConfig& c) {
   // Multimodal checkpoints nest the decoder under model.language_model.; a text-only

@@ -39,6 +39,10 @@ struct TextWeights {
   std::vector<LayerWeights> layers;
 };
 
+// Bytes of the weights a forward pass reads: every matrix and vector except the PLE table
+// (read row by row from storage) and the dead K/V projections of KV-consumer layers.
+size_t ResidentWeightBytes(const TextWeights& w);
+
 // Binds and validates every text tensor (presence, dtype, shape) of an HF checkpoint.
 Result<TextWeights> BindTextWeights(const Checkpoint& ck, const TextConfig& c);
 

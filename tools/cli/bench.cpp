@@ -11,7 +11,7 @@
 namespace g3n::cli {
 
 int BenchCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "p", "n", "t", "threads", "json", "ctx", "chunk", "kv-type"});
+  Status st = args.CheckKnown({"model", "p", "n", "t", "threads", "json", "ctx", "chunk", "kv-type", "memory"});
   if (!st.ok()) return Fail(st);
   auto p = args.GetInt("p", 512);
   auto n = args.GetInt("n", 128);
@@ -42,18 +42,30 @@ int BenchCommand(const Args& args) {
   // The first sampled token needs no decode step; n tokens cost n-1 forward passes.
   const double tg = stats.generated_tokens > 1 ? (stats.generated_tokens - 1) / std::max(stats.decode_seconds, 1e-9) : 0.0;
   const double rss = PeakRssBytes() / 1048576.0;
+  const double MiB = 1048576.0;
+  char memory[512] = "";
+  if (args.Has("memory")) {
+    const RowSourceStats ple = engine->decoder->ple_stats();
+    std::snprintf(memory, sizeof(memory),
+                  ", \"memory_mib\": {\"weights_resident\": %.1f, \"ple_cache\": %.1f, \"kv_cache\": %.1f, "
+                  "\"activations\": %.1f, \"encoders\": 0.0}, \"ple_rows_read\": %llu, \"ple_cache_hits\": %llu",
+                  ResidentWeightBytes(engine->model->weights) / MiB, engine->decoder->ple_cache_bytes() / MiB,
+                  session.cache_bytes() / MiB, session.scratch.bytes() / MiB,
+                  static_cast<unsigned long long>(ple.reads), static_cast<unsigned long long>(ple.hits));
+  }
   if (args.Has("json")) {
     std::printf(
         "{\"model\": \"%s\", \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, \"load_s\": %.3f, "
         "\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f, \"peak_rss_mib\": %.1f, \"kv_type\": \"%s\", "
-        "\"kv_cache_mib\": %.1f, \"kernel_target\": \"%s\"}\n",
+        "\"kv_cache_mib\": %.1f, \"kernel_target\": \"%s\"%s}\n",
         args.Get("model").c_str(), engine->pool->size(), stats.prompt_tokens, stats.generated_tokens,
         engine->load_seconds, pp, tg, rss, KvTypeName(session_opt->kv_type), session.cache_bytes() / 1048576.0,
-        KernelTargetName());
+        KernelTargetName(), memory);
   } else {
     std::printf("model %s | threads %d | load %.3f s | pp%d %.2f tok/s | tg%d %.2f tok/s | peak RSS %.1f MiB | %s\n",
                 args.Get("model").c_str(), engine->pool->size(), engine->load_seconds, stats.prompt_tokens, pp,
                 stats.generated_tokens, tg, rss, KernelTargetName());
+    if (memory[0] != '\0') std::printf("memory%s\n", memory + 1);
   }
   return 0;
 }
