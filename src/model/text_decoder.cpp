@@ -34,7 +34,8 @@ size_t Session::cache_bytes() const {
 TextDecoder::TextDecoder(const TextConfig& config, const TextWeights& weights, ThreadPool* pool,
                          size_t ple_cache_bytes)
     : c_(config), w_(weights), pool_(pool),
-      ple_rows_(std::make_unique<RowSource>(weights.ple_file, weights.ple, ple_cache_bytes)) {
+      ple_rows_(std::make_unique<RowSource>(weights.ple_file, weights.ple, ple_cache_bytes)),
+      sparse_ffn_(std::make_unique<SparseFfn>(config, weights, pool)) {
   // RoPE inverse frequencies as transformers computes them: fp32 pow, then fp32 reciprocal.
   const int half = c_.head_dim / 2;
   for (int i = 0; i < half; ++i) {
@@ -204,13 +205,19 @@ void TextDecoder::Mlp(int l, Scratch& sc, int n) const {
   float* gate = Grow(sc.gate, n * F);
   float* up = Grow(sc.up, n * F);
   MatMul(lw.gate, sc.ffn_in.data(), n, gate, F, pool_);
-  MatMul(lw.up, sc.ffn_in.data(), n, up, F, pool_);
   const float sparsity = c_.activation_sparsity[l];
   // transformers takes the quantile of the fp32 target, in fp32.
   const float mult = sparsity > 0.0f ? static_cast<float>(NormalQuantile(static_cast<double>(sparsity))) : 0.0f;
+  if (sparsity > 0.0f) {
+    for (int t = 0; t < n; ++t) GaussianTopK(gate + t * F, F, mult);
+    if (n == 1) {  // one token: read only the surviving units' weights
+      sparse_ffn_->Run(l, sc.ffn_in.data(), gate, Grow(sc.ffn_out, H));
+      return;
+    }
+  }
+  MatMul(lw.up, sc.ffn_in.data(), n, up, F, pool_);
   for (int t = 0; t < n; ++t) {
     float* g = gate + t * F;
-    if (sparsity > 0.0f) GaussianTopK(g, F, mult);
     GeluTanh(g, F);
     for (int64_t i = 0; i < F; ++i) g[i] *= up[t * F + i];
   }

@@ -10,6 +10,7 @@
 #include "kernels/thread_pool.h"
 #include "model/config.h"
 #include "model/kv_cache.h"
+#include "model/sparse_ffn.h"
 #include "model/weights.h"
 
 namespace g3n {
@@ -66,6 +67,7 @@ class TextDecoder {
   const TextConfig& config() const { return c_; }
   RowSourceStats ple_stats() const { return ple_rows_->stats(); }
   size_t ple_cache_bytes() const { return ple_rows_->cache_bytes(); }
+  size_t repacked_bytes() const { return sparse_ffn_->repacked_bytes(); }
 
  private:
   void Embed(Scratch& sc, const int32_t* tokens, int T) const;
@@ -83,6 +85,7 @@ class TextDecoder {
   ThreadPool* pool_;
   std::vector<float> inv_freq_local_, inv_freq_global_;
   std::unique_ptr<RowSource> ple_rows_;  // the PLE table stays on storage
+  std::unique_ptr<SparseFfn> sparse_ffn_;  // decode path of the top-k sparse layers
 };
 
 }  // namespace g3n

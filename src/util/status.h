@@ -52,4 +52,4 @@ class Result {
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp.value())
 #define G3N_ASSIGN_OR_RETURN(lhs, expr) \
-  G3N_ASSIGN_OR_RETURN_IMPL(G3N_CONCAT(_res_, __LINE__), lhs, expr)
+  G3N_ASSIGN_OR_RETURN_IMPL(G3N_CONCAT(_res_, __COUNTER__), lhs, expr)
