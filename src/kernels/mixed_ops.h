@@ -12,4 +12,9 @@ float DotMixed(const float* a, DType bt, const uint8_t* b, int64_t n);
 // y[i] += alpha * x[i], x stored as `xt` (F32, F16, BF16 or I8).
 void AxpyMixed(float alpha, DType xt, const uint8_t* x, float* y, int64_t n);
 
+// out[j] = a · row_j for n rows of `dim` values spaced `stride` bytes apart, stored as `t`.
+void DotRows(const float* a, DType t, const uint8_t* rows, size_t stride, int64_t n, int64_t dim, float* out);
+// y += sum_j w[j] * row_j over the same row layout.
+void AxpyRows(const float* w, DType t, const uint8_t* rows, size_t stride, int64_t n, int64_t dim, float* y);
+
 }  // namespace g3n

@@ -72,6 +72,14 @@ void AxpyMixedImpl(float alpha, DType xt, const uint8_t* x, float* y, int64_t n)
   }
 }
 
+void DotRowsImpl(const float* a, DType t, const uint8_t* rows, size_t stride, int64_t n, int64_t dim, float* out) {
+  for (int64_t j = 0; j < n; ++j) out[j] = DotMixedImpl(a, t, rows + static_cast<size_t>(j) * stride, dim);
+}
+
+void AxpyRowsImpl(const float* w, DType t, const uint8_t* rows, size_t stride, int64_t n, int64_t dim, float* y) {
+  for (int64_t j = 0; j < n; ++j) AxpyMixedImpl(w[j], t, rows + static_cast<size_t>(j) * stride, y, dim);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace g3n
 HWY_AFTER_NAMESPACE();
@@ -80,6 +88,15 @@ HWY_AFTER_NAMESPACE();
 namespace g3n {
 HWY_EXPORT(DotMixedImpl);
 HWY_EXPORT(AxpyMixedImpl);
+HWY_EXPORT(DotRowsImpl);
+HWY_EXPORT(AxpyRowsImpl);
+
+void DotRows(const float* a, DType t, const uint8_t* rows, size_t stride, int64_t n, int64_t dim, float* out) {
+  HWY_DYNAMIC_DISPATCH(DotRowsImpl)(a, t, rows, stride, n, dim, out);
+}
+void AxpyRows(const float* w, DType t, const uint8_t* rows, size_t stride, int64_t n, int64_t dim, float* y) {
+  HWY_DYNAMIC_DISPATCH(AxpyRowsImpl)(w, t, rows, stride, n, dim, y);
+}
 
 float DotMixed(const float* a, DType bt, const uint8_t* b, int64_t n) {
   return HWY_DYNAMIC_DISPATCH(DotMixedImpl)(a, bt, b, n);

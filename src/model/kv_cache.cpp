@@ -91,6 +91,51 @@ void KvStore::AxpyHead(int pos, int head, float alpha, float* out) const {
   AxpyMixed(alpha * scale, DType::I8, d + sizeof(float), out, head_dim_);
 }
 
+template <class Fn>
+void KvStore::ForEachRun(int lo, int hi, Fn&& fn) const {
+  int pos = lo;
+  while (pos <= hi) {
+    const int slot = ring_ ? pos % slots_ : pos;
+    int count = std::min(hi - pos + 1, kBlockRows - slot % kBlockRows);
+    if (ring_) count = std::min(count, slots_ - slot);
+    fn(pos, count, Row(pos));
+    pos += count;
+  }
+}
+
+void KvStore::Scores(int head, const float* q, int lo, int hi, float* scores) const {
+  const size_t scale_bytes = type_ == KvType::Q8 ? sizeof(float) : 0;
+  ForEachRun(lo, hi, [&](int first, int count, const uint8_t* row) {
+    const uint8_t* h = row + HeadOffset(head);
+    DotRows(q, elem_, h + scale_bytes, row_bytes_, count, head_dim_, scores + (first - lo));
+    if (type_ != KvType::Q8) return;
+    for (int j = 0; j < count; ++j) {
+      float s;
+      std::memcpy(&s, h + static_cast<size_t>(j) * row_bytes_, sizeof(float));
+      scores[first - lo + j] *= s;
+    }
+  });
+}
+
+void KvStore::Mix(int head, const float* p, int lo, int hi, float* out) const {
+  const size_t scale_bytes = type_ == KvType::Q8 ? sizeof(float) : 0;
+  thread_local std::vector<float> scaled;
+  ForEachRun(lo, hi, [&](int first, int count, const uint8_t* row) {
+    const uint8_t* h = row + HeadOffset(head);
+    const float* w = p + (first - lo);
+    if (type_ == KvType::Q8) {
+      scaled.resize(count);
+      for (int j = 0; j < count; ++j) {
+        float s;
+        std::memcpy(&s, h + static_cast<size_t>(j) * row_bytes_, sizeof(float));
+        scaled[j] = w[j] * s;
+      }
+      w = scaled.data();
+    }
+    AxpyRows(w, elem_, h + scale_bytes, row_bytes_, count, head_dim_, out);
+  });
+}
+
 void KvStore::ReadRow(int pos, float* out) const {
   for (int h = 0; h < heads_; ++h) {
     float* o = out + h * head_dim_;

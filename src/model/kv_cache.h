@@ -26,6 +26,9 @@ class KvStore {
   float DotHead(int pos, int head, const float* q) const;
   void AxpyHead(int pos, int head, float alpha, float* out) const;
   void ReadRow(int pos, float* out) const;  // widened copy, for tests and debugging
+  // Attention over positions [lo, hi]: scores[j - lo] = q · K_j[head]; out += sum p[j-lo] V_j[head].
+  void Scores(int head, const float* q, int lo, int hi, float* scores) const;
+  void Mix(int head, const float* p, int lo, int hi, float* out) const;
   size_t bytes() const { return blocks_.size() * kBlockRows * row_bytes_; }
   bool ring() const { return ring_; }
   int slots() const { return slots_; }
@@ -33,6 +36,9 @@ class KvStore {
  private:
   static constexpr int kBlockRows = 64;
   const uint8_t* Row(int pos) const;
+  // Calls fn(first_pos, count, first_row) for runs of positions stored contiguously.
+  template <class Fn>
+  void ForEachRun(int lo, int hi, Fn&& fn) const;
   size_t HeadOffset(int head) const { return static_cast<size_t>(head) * head_bytes_; }
 
   KvType type_;

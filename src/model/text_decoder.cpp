@@ -181,18 +181,17 @@ void TextDecoder::Attention(int l, Session& s, int n) const {
       const int lo = sliding ? std::max(0, p - c_.sliding_window + 1) : 0;
       if (scores.size() < static_cast<size_t>(p - lo + 1)) scores.resize(p - lo + 1);
       const float* qh = q + (t * Nq + h) * Dh;
-      float mx = -INFINITY;
-      for (int j = lo; j <= p; ++j) {
-        const float z = K.DotHead(j, g, qh);
-        scores[j - lo] = z;
-        mx = std::max(mx, z);
-      }
+      const int nk = p - lo + 1;
+      float* z = scores.data();
+      K.Scores(g, qh, lo, p, z);
+      const float mx = *std::max_element(z, z + nk);
       float sum = 0.0f;
-      for (int j = lo; j <= p; ++j) sum += (scores[j - lo] = std::exp(scores[j - lo] - mx));
+      for (int j = 0; j < nk; ++j) sum += (z[j] = std::exp(z[j] - mx));
+      const float inv = 1.0f / sum;
+      for (int j = 0; j < nk; ++j) z[j] *= inv;
       float* oh = out + (t * Nq + h) * Dh;
       std::fill(oh, oh + Dh, 0.0f);
-      const float inv = 1.0f / sum;
-      for (int j = lo; j <= p; ++j) V.AxpyHead(j, g, scores[j - lo] * inv, oh);
+      V.Mix(g, z, lo, p, oh);
     }
   }, 4);
   MatMul(lw.o, out, n, Grow(sc.att, n * H), H, pool_);
