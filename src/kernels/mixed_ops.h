@@ -17,4 +17,7 @@ void DotRows(const float* a, DType t, const uint8_t* rows, size_t stride, int64_
 // y += sum_j w[j] * row_j over the same row layout.
 void AxpyRows(const float* w, DType t, const uint8_t* rows, size_t stride, int64_t n, int64_t dim, float* y);
 
+// z = softmax(z) in place, computed in fp32 with a vectorised exp.
+void Softmax(float* z, int64_t n);
+
 }  // namespace g3n

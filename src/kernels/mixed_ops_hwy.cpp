@@ -3,6 +3,9 @@
 #define HWY_TARGET_INCLUDE "kernels/mixed_ops_hwy.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
+#include <hwy/contrib/math/math-inl.h>
+
+#include <cmath>
 
 #include "kernels/mixed_ops.h"
 
@@ -80,6 +83,25 @@ void AxpyRowsImpl(const float* w, DType t, const uint8_t* rows, size_t stride, i
   for (int64_t j = 0; j < n; ++j) AxpyMixedImpl(w[j], t, rows + static_cast<size_t>(j) * stride, y, dim);
 }
 
+void SoftmaxImpl(float* z, int64_t n) {
+  const DF df;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  float mx = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) mx = z[i] > mx ? z[i] : mx;
+  const auto vmx = hn::Set(df, mx);
+  auto vsum = hn::Zero(df);
+  int64_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto e = hn::Exp(df, hn::Sub(hn::LoadU(df, z + i), vmx));
+    hn::StoreU(e, df, z + i);
+    vsum = hn::Add(vsum, e);
+  }
+  float sum = hn::GetLane(hn::SumOfLanes(df, vsum));
+  for (; i < n; ++i) sum += (z[i] = std::exp(z[i] - mx));
+  const float inv = 1.0f / sum;
+  for (i = 0; i < n; ++i) z[i] *= inv;
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace g3n
 HWY_AFTER_NAMESPACE();
@@ -89,6 +111,9 @@ namespace g3n {
 HWY_EXPORT(DotMixedImpl);
 HWY_EXPORT(AxpyMixedImpl);
 HWY_EXPORT(DotRowsImpl);
+HWY_EXPORT(SoftmaxImpl);
+
+void Softmax(float* z, int64_t n) { HWY_DYNAMIC_DISPATCH(SoftmaxImpl)(z, n); }
 HWY_EXPORT(AxpyRowsImpl);
 
 void DotRows(const float* a, DType t, const uint8_t* rows, size_t stride, int64_t n, int64_t dim, float* out) {

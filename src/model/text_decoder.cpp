@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/mixed_ops.h"
 #include "kernels/ops.h"
 
 namespace g3n {
@@ -184,11 +185,7 @@ void TextDecoder::Attention(int l, Session& s, int n) const {
       const int nk = p - lo + 1;
       float* z = scores.data();
       K.Scores(g, qh, lo, p, z);
-      const float mx = *std::max_element(z, z + nk);
-      float sum = 0.0f;
-      for (int j = 0; j < nk; ++j) sum += (z[j] = std::exp(z[j] - mx));
-      const float inv = 1.0f / sum;
-      for (int j = 0; j < nk; ++j) z[j] *= inv;
+      Softmax(z, nk);
       float* oh = out + (t * Nq + h) * Dh;
       std::fill(oh, oh + Dh, 0.0f);
       V.Mix(g, z, lo, p, oh);
