@@ -29,9 +29,15 @@ class RowSource {
   // mapping instead (tests, in-memory tables).
   RowSource(std::shared_ptr<MappedFile> file, const WeightMatrix& table, size_t cache_bytes);
 
+  // Read only these element ranges [begin, end) of each row, concatenated (a MatFormer
+  // sub-model skips the PLE slices of dropped layers). Ranges must align to the type's blocks.
+  // Call before the first Gather.
+  void SetColumnRuns(std::vector<std::pair<int64_t, int64_t>> runs);
+
   void Prefetch(const int32_t* ids, int n) const;
-  // out[i, :] = row ids[i] widened to fp32 (table.cols values each).
+  // out[i, :] = row ids[i] (its column runs) widened to fp32: out_cols() values each.
   void Gather(const int32_t* ids, int n, float* out);
+  int64_t out_cols() const { return out_cols_; }
 
   RowSourceStats stats() const;
   size_t cache_bytes() const { return cache_.size(); }
@@ -42,7 +48,9 @@ class RowSource {
 
   std::shared_ptr<MappedFile> file_;
   WeightMatrix table_;
-  size_t row_bytes_;
+  size_t row_bytes_;  // bytes kept per row (the column runs)
+  std::vector<std::pair<int64_t, int64_t>> runs_;
+  int64_t out_cols_;
   size_t file_offset_ = 0;
   size_t capacity_rows_;
   std::vector<uint8_t> cache_;                                    // capacity_rows_ slots

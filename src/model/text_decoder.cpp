@@ -37,6 +37,15 @@ TextDecoder::TextDecoder(const TextConfig& config, const TextWeights& weights, T
     : c_(config), w_(weights), pool_(pool),
       ple_rows_(std::make_unique<RowSource>(weights.ple_file, weights.ple, ple_cache_bytes)),
       sparse_ffn_(std::make_unique<SparseFfn>(config, weights, pool)) {
+  if (!w_.ple_slices.empty()) {  // a sub-model reads only its kept layers' PLE slices
+    std::vector<std::pair<int64_t, int64_t>> runs;
+    const int64_t P = c_.per_layer_dim;
+    for (int s : w_.ple_slices) {
+      if (!runs.empty() && runs.back().second == s * P) runs.back().second += P;
+      else runs.emplace_back(s * P, (s + 1) * P);
+    }
+    ple_rows_->SetColumnRuns(std::move(runs));
+  }
   // RoPE inverse frequencies as transformers computes them: fp32 pow, then fp32 reciprocal.
   const int half = c_.head_dim / 2;
   for (int i = 0; i < half; ++i) {
@@ -80,7 +89,16 @@ void TextDecoder::PerLayerInputs(Scratch& sc, const int32_t* tokens, int T) cons
   const int64_t H = c_.hidden_size, P = c_.per_layer_dim, LP = c_.num_layers * P;
   float* tok = Grow(sc.ple_tok, T * LP);
   float* ctx = Grow(sc.ple_ctx, T * LP);
-  MatMul(w_.ple_projection, sc.x0.data(), T, ctx, LP, pool_);
+  if (w_.ple_slices.empty()) {
+    MatMul(w_.ple_projection, sc.x0.data(), T, ctx, LP, pool_);
+  } else {
+    for (int l = 0; l < c_.num_layers; ++l) {
+      WeightMatrix rows = w_.ple_projection;
+      rows.data = w_.ple_projection.row(static_cast<int64_t>(w_.ple_slices[l]) * P);
+      rows.rows = P;
+      MatMul(rows, sc.x0.data(), T, ctx + l * P, LP, pool_);
+    }
+  }
   ple_rows_->Gather(sc.ple_ids.data(), T, tok);
   const float tok_scale = static_cast<float>(std::sqrt(static_cast<double>(P)));
   const float proj_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(H)));

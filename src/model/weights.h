@@ -32,7 +32,10 @@ struct TextWeights {
   WeightMatrix embed;             // [vocab, H], also the tied LM head
   WeightMatrix ple;               // [vocab_per_layer, L*P], gathered row by row
   std::shared_ptr<MappedFile> ple_file;  // where `ple` lives, so rows can be read, not mapped
-  WeightMatrix ple_projection;    // [L*P, H]
+  WeightMatrix ple_projection;    // [L_stored*P, H]
+  // For a MatFormer sub-model: the stored layer whose PLE slice (and projection rows) each
+  // kept layer uses. Empty means every stored layer is kept, in order.
+  std::vector<int> ple_slices;
   Vec ple_projection_norm;        // [P]
   std::vector<WeightMatrix> altup_proj, altup_unembed;  // A-1 each, [H, H]
   Vec final_norm;
