@@ -10,11 +10,16 @@ namespace {
 void Usage() {
   std::fprintf(stderr,
                "usage: gemma3n <command> [flags]\n"
-               "  run     --model DIR --tokens 2,106,... [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
+               "  run     --model DIR (--prompt TEXT [--chat] | --tokens 2,106,...) [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
                "          [--repeat-penalty R] [--seed S] [--greedy] [--ctx N] [-t THREADS]\n"
                "  logits  --model DIR --tokens 2,106,... --out FILE.npy   (float32 [T, vocab])\n"
                "  bench   --model DIR [-p 512] [-n 128] [-t THREADS] [--json] [--memory] [--kv-type f16]\n"
-               "  info    --model DIR\n");
+               "  info    --model DIR\n"
+               "  tokenize --model DIR --prompt TEXT [--ids-only]   detokenize --model DIR --tokens ...\n"
+               "  chat    --model DIR [--system TEXT]   (interactive, streaming)\n"
+               "  quantize --model HF_DIR --type Q4_0|Q8_0|Q4_K_M|... --out FILE.gguf\n"
+               "  slice   --model E4B_DIR --submodel NAME --out DIR\n"
+               "  serve   --model DIR [--port 8080]   (OpenAI-compatible HTTP server)\n");
 }
 
 }  // namespace
@@ -26,7 +31,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
-  auto args = Args::Parse(argc - 2, argv + 2, {"json", "greedy", "verbose", "memory", "text-only", "ids-only"});
+  auto args = Args::Parse(argc - 2, argv + 2, {"json", "greedy", "verbose", "memory", "text-only", "ids-only", "chat", "no-bos", "pieces", "jsonl", "force", "skip-special"});
   if (!args.ok()) {
     Fail(args.status());
     Usage();
@@ -36,6 +41,12 @@ int main(int argc, char** argv) {
   if (cmd == "logits") return LogitsCommand(*args);
   if (cmd == "bench") return BenchCommand(*args);
   if (cmd == "info") return InfoCommand(*args);
+  if (cmd == "tokenize") return TokenizeCommand(*args);
+  if (cmd == "detokenize") return DetokenizeCommand(*args);
+  if (cmd == "chat") return ChatCommand(*args);
+  if (cmd == "quantize") return QuantizeCommand(*args);
+  if (cmd == "slice") return SliceCommand(*args);
+  if (cmd == "serve") return ServeCommand(*args);
   std::fprintf(stderr, "error: unknown command '%s'\n", cmd.c_str());
   Usage();
   return 2;

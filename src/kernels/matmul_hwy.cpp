@@ -5,8 +5,10 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "kernels/ops.h"
+#include "kernels/quant/quant_matmul.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace g3n {
@@ -26,7 +28,11 @@ HWY_INLINE hn::Vec<DF> LoadRow(DF df, const hwy::float16_t* p) {
 }
 HWY_INLINE float ToF32(float v) { return v; }
 HWY_INLINE float ToF32(hwy::bfloat16_t v) { return hwy::F32FromBF16(v); }
-HWY_INLINE float ToF32(hwy::float16_t v) { return F16ToF32(v.bits); }
+HWY_INLINE float ToF32(hwy::float16_t v) {  // a struct on x86, __fp16 on Arm: go through the bits
+  uint16_t bits;
+  std::memcpy(&bits, &v, 2);
+  return F16ToF32(bits);
+}
 
 HWY_INLINE float SumLanes(DF df, hn::Vec<DF> v) { return hn::GetLane(hn::SumOfLanes(df, v)); }
 
@@ -201,7 +207,9 @@ void MatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t 
     case DType::F32: fn = HWY_DYNAMIC_DISPATCH(MatMulRowsF32); break;
     case DType::BF16: fn = HWY_DYNAMIC_DISPATCH(MatMulRowsBF16); break;
     case DType::F16: fn = HWY_DYNAMIC_DISPATCH(MatMulRowsF16); break;
-    default: return;  // weights are validated at load; other types have their own kernels
+    default:
+      QuantMatMul(W, X, T, Y, ldy, pool);  // block formats; other types are rejected at load
+      return;
   }
   // Split by output rows; small chunks keep both threads busy on narrow matrices.
   const int64_t grain = std::max<int64_t>(4, 8192 / std::max<int64_t>(1, W.cols * T));

@@ -9,13 +9,16 @@
 namespace g3n {
 
 // Y[t, r] = sum_c W[r, c] * X[t, c] for t < T, r < W.rows. X has row stride W.cols,
-// Y has row stride ldy (>= W.rows). Accumulates in fp32.
+// Y has row stride ldy (>= W.rows). Accumulates in fp32. Block-quantized weights (Q4_0 ..
+// Q8_K) go to QuantMatMul (kernels/quant/quant_matmul.h): X is quantized to int8 per call,
+// so results carry that rounding (at most half an activation step per element).
 void MatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool);
 
 float Dot(const float* a, const float* b, int64_t n);
 void Axpy(float a, const float* x, float* y, int64_t n);  // y += a * x
 
-// Converts n elements of a F32/F16/BF16 row into floats.
+// Converts n elements of a row into floats: F32/F16/BF16, and the block formats (n a multiple
+// of the block) decoded exactly as ggml does. Other types read as zeros.
 void RowToF32(DType dtype, const uint8_t* src, int64_t n, float* dst);
 
 // out = x / sqrt(mean(x^2) + eps) * w (w may be null: no scale). out may alias x.

@@ -70,13 +70,24 @@ void Clamp(Vec& v, float clip) {
   for (float& x : v) x = std::clamp(x, -clip, clip);
 }
 
-size_t Bytes(const WeightMatrix& m) { return m.data ? m.row_stride * static_cast<size_t>(m.rows) : 0; }
+// A column prefix (a sub-model's narrower down projection) reads only the start of each row.
+size_t Bytes(const WeightMatrix& m) {
+  if (!m.data) return 0;
+  const size_t used = RowBytes(m.dtype, m.cols);
+  return (used > 0 ? std::min(used, m.row_stride) : m.row_stride) * static_cast<size_t>(m.rows);
+}
 size_t Bytes(const Vec& v) { return v.size() * sizeof(float); }
 
 }  // namespace
 
 size_t ResidentWeightBytes(const TextWeights& w) {
-  size_t n = Bytes(w.embed) + Bytes(w.ple_projection) + Bytes(w.ple_projection_norm) + Bytes(w.final_norm);
+  size_t n = Bytes(w.embed) + Bytes(w.ple_projection_norm) + Bytes(w.final_norm);
+  // A sub-model multiplies only its kept layers' P-row slices of the PLE projection.
+  if (w.ple_slices.empty()) {
+    n += Bytes(w.ple_projection);
+  } else if (w.ple_projection.data) {
+    n += w.ple_slices.size() * w.ple_projection_norm.size() * w.ple_projection.row_stride;
+  }
   for (const auto& m : w.altup_proj) n += Bytes(m);
   for (const auto& m : w.altup_unembed) n += Bytes(m);
   for (const LayerWeights& l : w.layers) {

@@ -124,12 +124,15 @@ std::string ExpandMedia(std::string_view rendered, int image_tokens, int audio_t
   return out;
 }
 
-Result<std::vector<int32_t>> EncodeChat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
-                                        bool add_generation_prompt) {
-  G3N_ASSIGN_OR_RETURN(std::string rendered, RenderChat(messages, add_generation_prompt));
+namespace {
+
+// Expands and tokenizes rendered text after checking that its placeholders are the messages'
+// media items and nothing the user typed.
+Result<std::vector<int32_t>> EncodeRendered(const Tokenizer& tokenizer, const std::string& rendered,
+                                            const std::vector<const ChatMessage*>& messages) {
   size_t images = 0, audios = 0;
-  for (const ChatMessage& m : messages)
-    for (const ChatItem& item : m.items) {
+  for (const ChatMessage* m : messages)
+    for (const ChatItem& item : m->items) {
       images += item.type == ChatItem::Type::kImage;
       audios += item.type == ChatItem::Type::kAudio;
     }
@@ -139,6 +142,22 @@ Result<std::vector<int32_t>> EncodeChat(const Tokenizer& tokenizer, const std::v
                  std::to_string(text_audios) + " " + std::string(kAudioToken) + " for " + std::to_string(images) +
                  " images and " + std::to_string(audios) + " audio clips; media placeholders cannot be typed as text");
   return tokenizer.Encode(ExpandMedia(rendered), /*add_bos=*/false);
+}
+
+}  // namespace
+
+Result<std::vector<int32_t>> EncodeChat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
+                                        bool add_generation_prompt) {
+  G3N_ASSIGN_OR_RETURN(std::string rendered, RenderChat(messages, add_generation_prompt));
+  std::vector<const ChatMessage*> all;
+  for (const ChatMessage& m : messages) all.push_back(&m);
+  return EncodeRendered(tokenizer, rendered, all);
+}
+
+Result<std::vector<int32_t>> EncodeTurn(const Tokenizer& tokenizer, const ChatMessage& message,
+                                        bool add_generation_prompt) {
+  G3N_ASSIGN_OR_RETURN(std::string rendered, RenderTurn(message, add_generation_prompt));
+  return EncodeRendered(tokenizer, rendered, {&message});
 }
 
 Result<std::vector<ChatMessage>> ChatFromJson(const std::string& json_text) {

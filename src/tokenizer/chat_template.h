@@ -59,6 +59,10 @@ std::string ExpandMedia(std::string_view rendered, int image_tokens = 256, int a
 Result<std::vector<int32_t>> EncodeChat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
                                         bool add_generation_prompt);
 
+// RenderTurn + expand + tokenize: the ids of one more turn for a conversation in the KV cache.
+Result<std::vector<int32_t>> EncodeTurn(const Tokenizer& tokenizer, const ChatMessage& message,
+                                        bool add_generation_prompt);
+
 // Messages in the transformers form: [{"role": ..., "content": "text" | [{"type": "text",
 // "text": ...}, {"type": "image"}, {"type": "audio"}]}]. Items of other types are kept out,
 // as the template ignores them.

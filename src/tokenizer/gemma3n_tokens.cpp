@@ -21,4 +21,12 @@ Result<Tokenizer> FromGemma3(const Tokenizer& t) {
   return t.WithSpecialTokens(MediaTokens());
 }
 
+Result<Tokenizer> LoadTokenizer(const std::string& dir, const TokenizerLoadOptions& options,
+                                TokenizerLoadInfo* info) {
+  G3N_ASSIGN_OR_RETURN(Tokenizer t, Tokenizer::FromModelDir(dir, options, info));
+  if (t.vocab_size() >= 262144 && t.Piece(kStartOfTurn) == "<start_of_turn>" && !HasMediaTokens(t))
+    return FromGemma3(t);
+  return t;
+}
+
 }  // namespace g3n::gemma3n

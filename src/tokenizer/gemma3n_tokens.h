@@ -3,6 +3,7 @@
 // belong to the vision (262144-262271) and audio (262272-262399) blocks, of which four are named.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tokenizer/tokenizer.h"
@@ -25,5 +26,10 @@ bool HasMediaTokens(const Tokenizer& t);
 
 // The Gemma 3n tokenizer from a Gemma 3 tokenizer.json (a copy of `t` if it is one already).
 Result<Tokenizer> FromGemma3(const Tokenizer& t);
+
+// The tokenizer of a checkpoint folder (tokenizer.json + tokenizer_config.json): a Gemma 3
+// vocabulary without the media tokens gets them (FromGemma3); any other is used as it is.
+Result<Tokenizer> LoadTokenizer(const std::string& dir, const TokenizerLoadOptions& options = {},
+                                TokenizerLoadInfo* info = nullptr);
 
 }  // namespace g3n::gemma3n

@@ -55,7 +55,7 @@ Result<Tokenizer> Tokenizer::FromFile(const std::string& json_path, const std::s
   G3N_ASSIGN_OR_RETURN(SourceStamp js, StampFile(json_path));
   G3N_ASSIGN_OR_RETURN(SourceStamp cs, StampFile(config_path));
   std::vector<std::string> caches;
-  if (options.use_cache) {
+  if (options.use_cache && js.size >= options.min_cache_source_bytes) {
     if (!options.cache_path.empty()) {
       caches.push_back(options.cache_path);
     } else {

@@ -28,6 +28,9 @@ namespace g3n {
 
 struct TokenizerLoadOptions {
   bool use_cache = true;
+  // Smaller tokenizer.json files parse faster than a cache could help (and test fixtures in the
+  // source tree should not grow cache files): they are never cached.
+  uint64_t min_cache_source_bytes = 1 << 20;
   // Where the binary cache lives; empty: beside tokenizer.json, or under $XDG_CACHE_HOME
   // (~/.cache) /gemma3n/ when that folder is read-only.
   std::string cache_path;

@@ -30,5 +30,11 @@ int RunCommand(const Args& args);
 int LogitsCommand(const Args& args);
 int BenchCommand(const Args& args);
 int InfoCommand(const Args& args);
+int TokenizeCommand(const Args& args);
+int DetokenizeCommand(const Args& args);
+int ChatCommand(const Args& args);
+int QuantizeCommand(const Args& args);
+int SliceCommand(const Args& args);
+int ServeCommand(const Args& args);
 
 }  // namespace g3n::cli

@@ -1,8 +1,10 @@
 // gemma3n run: generate from a prompt, streaming tokens as they come, then one stats line.
 #include <cstdio>
+#include <memory>
 
 #include "cli/common.h"
 #include "runtime/generate.h"
+#include "tokenizer/streaming_decoder.h"
 #include "util/sysinfo.h"
 
 namespace g3n::cli {
@@ -27,14 +29,26 @@ Result<SamplingParams> SamplingFromArgs(const Args& a, const GenerationConfig& g
   return p;
 }
 
+Result<Tokenizer> TokenizerFromArgs(const Args& args);                          // tokenize.cpp
+Result<std::vector<int32_t>> PromptFromArgs(const Args& args, const Tokenizer& tok);  // tokenize.cpp
+
 int RunCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "tokens", "prompt", "n", "temp", "top-k", "top-p", "min-p", "repeat-penalty",
-                               "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type"});
+                               "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type", "tokenizer", "chat",
+                               "no-bos"});
   if (!st.ok()) return Fail(st);
-  if (args.Has("prompt") && !args.Has("tokens"))
-    return Fail(Error("--prompt needs the tokenizer, which this build does not have yet; pass --tokens 2,106,..."));
-  if (!args.Has("tokens")) return Fail(Error("--tokens 2,106,... is required"));
-  auto prompt = ParseTokenList(args.Get("tokens"));
+  // --prompt TEXT goes through the tokenizer (with --chat: as one user turn of the chat
+  // template) and streams text; --tokens 2,106,... streams ids.
+  std::unique_ptr<Tokenizer> tok;
+  Result<std::vector<int32_t>> prompt = Error("--prompt TEXT or --tokens 2,106,... is required");
+  if (args.Has("prompt")) {
+    auto t = TokenizerFromArgs(args);
+    if (!t.ok()) return Fail(t.status());
+    tok = std::make_unique<Tokenizer>(std::move(*t));
+    prompt = PromptFromArgs(args, *tok);
+  } else if (args.Has("tokens")) {
+    prompt = ParseTokenList(args.Get("tokens"));
+  }
   if (!prompt.ok()) return Fail(prompt.status());
   auto engine = LoadEngine(args);
   if (!engine.ok()) return Fail(engine.status());
@@ -53,13 +67,17 @@ int RunCommand(const Args& args) {
 
   Session session = engine->decoder->NewSession(*session_opt);
   GenerateStats stats;
+  std::unique_ptr<StreamingDecoder> text;
+  if (tok) text = std::make_unique<StreamingDecoder>(*tok);
   st = Generate(*engine->decoder, session, *prompt, opt,
-                [](int32_t id) {
-                  std::printf("%d ", id);
+                [&](int32_t id) {
+                  if (text) std::fputs(text->Push(id).c_str(), stdout);
+                  else std::printf("%d ", id);
                   std::fflush(stdout);
                   return true;
                 },
                 nullptr, &stats);
+  if (text) std::fputs(text->Flush().c_str(), stdout);
   std::printf("\n");
   if (!st.ok()) return Fail(st);
   std::fprintf(stderr,

@@ -1,0 +1,108 @@
+// Per-target entry points of the quantized kernels and QuantMatMul, which picks between them.
+// AVX3_DL (AVX-512 with VNNI) is not among Highway 1.0's default targets; this file asks for it
+// because the tiled kernel's int8 dot products are what VNNI accelerates.
+#ifndef HWY_WANT_AVX3_DL
+#define HWY_WANT_AVX3_DL 1
+#endif
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/quant/quant_matmul_hwy.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "kernels/quant/gemm-inl.h"
+#include "kernels/quant/gemv-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace g3n {
+namespace quant {
+namespace HWY_NAMESPACE {
+#if G3N_QUANT_VNNI
+#pragma GCC target("avx512vnni")  // see int8_simd-inl.h
+#endif
+
+void GemvRange(DType type, const uint8_t* data, size_t stride, int64_t r0, int64_t r1, int64_t cols,
+               const ActView* a, const DecodeActs* da, int64_t t0, int64_t t1, float* Y, int64_t ldy) {
+  GemvRows(type, data, stride, r0, r1, cols, *a, da, t0, t1, Y, ldy);
+}
+
+void GemmRange(DType type, const uint8_t* data, size_t stride, int64_t r0, int64_t r1, int64_t cols,
+               const ActView* a, const PanelActs* pa, float* Y, int64_t ldy) {
+  GemmRows(type, data, stride, r0, r1, cols, *a, *pa, Y, ldy);
+}
+
+bool HasTiled(DType type) { return TiledSupports(type); }
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace quant
+}  // namespace g3n
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <algorithm>
+#include <vector>
+
+#include "kernels/quant/act_quant.h"
+#include "kernels/quant/act_terms.h"
+#include "kernels/quant/quant_matmul.h"
+
+namespace g3n {
+namespace quant {
+HWY_EXPORT(GemvRange);
+HWY_EXPORT(GemmRange);
+HWY_EXPORT(HasTiled);
+HWY_EXPORT(TargetName);
+
+namespace {
+
+// Below this many tokens the direct kernel wins: decoding a panel costs about as much as a
+// few tokens' worth of dot products.
+constexpr int64_t kMinTiledTokens = 8;
+
+bool UseTiled(DType type, int64_t T) { return T >= kMinTiledTokens && HWY_DYNAMIC_DISPATCH(HasTiled)(type); }
+
+}  // namespace
+}  // namespace quant
+
+bool QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool) {
+  switch (W.dtype) {
+    case DType::Q4_0: case DType::Q4_1: case DType::Q5_0: case DType::Q5_1: case DType::Q8_0:
+    case DType::Q4_K: case DType::Q5_K: case DType::Q6_K: case DType::Q8_K:
+      break;
+    default:
+      return false;
+  }
+  if (W.cols <= 0 || W.cols % BlockElems(W.dtype) != 0) return false;
+  if (T <= 0 || W.rows <= 0) return true;
+  // The calling thread's buffers: reused across calls, read by the pool's workers.
+  thread_local quant::QuantizedActs acts;
+  thread_local quant::PanelActsBuf panel_acts;
+  const quant::ActView& a = acts.Quantize(W.dtype, X, T, W.cols, pool);
+  if (quant::UseTiled(W.dtype, T)) {
+    const quant::PanelActs& pa = panel_acts.Build(W.dtype, a);
+    const auto gemm = HWY_DYNAMIC_DISPATCH(quant::GemmRange);
+    // Whole 16-row groups per thread, so no panel straddles two threads.
+    const int64_t groups = (W.rows + 15) / 16;
+    ParallelFor(pool, groups, [&](int64_t g0, int64_t g1) {
+      gemm(W.dtype, W.data, W.row_stride, g0 * 16, std::min(W.rows, g1 * 16), W.cols, &a, &pa, Y, ldy);
+    });
+    return true;
+  }
+  thread_local quant::DecodeActsBuf decode_acts;
+  const quant::DecodeActs* da = decode_acts.Build(W.dtype, a);
+  const auto gemv = HWY_DYNAMIC_DISPATCH(quant::GemvRange);
+  // Rows split across threads; each chunk streams its rows once per four tokens.
+  ParallelFor(
+      pool, W.rows,
+      [&](int64_t r0, int64_t r1) { gemv(W.dtype, W.data, W.row_stride, r0, r1, W.cols, &a, da, 0, T, Y, ldy); },
+      16);
+  return true;
+}
+
+const char* QuantKernelFor(DType dtype, int64_t T) { return quant::UseTiled(dtype, T) ? "tiled" : "direct"; }
+
+const char* QuantKernelTarget() { return HWY_DYNAMIC_DISPATCH(quant::TargetName)(); }
+
+}  // namespace g3n
+#endif  // HWY_ONCE

@@ -1,0 +1,257 @@
+#include "server/completion_service.h"
+
+#include <algorithm>
+#include <random>
+
+#include "server/openai_response.h"
+#include "server/stop_strings.h"
+
+namespace g3n::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the token callback works with.
+struct Generation {
+  ResponseWriter* w;
+  const ResponseMeta* meta;
+  Watchdog::Watch* watch;
+  bool stream;
+  StopMatcher stops;
+  std::string text;
+  std::vector<int32_t> ids;
+  bool first_chunk = true;
+  bool write_failed = false;
+
+  // Sends a chunk when there is something to say (text, or ids when they were asked for).
+  bool Emit(std::string_view piece, const std::vector<int32_t>& piece_ids, bool force = false) {
+    if (!stream || (!force && piece.empty() && !(meta->token_ids && !piece_ids.empty()))) return true;
+    const bool first = first_chunk;
+    first_chunk = false;
+    if (!w->Write(SseEvent(ChunkJson(*meta, piece, piece_ids, first)))) write_failed = true;
+    return !write_failed;
+  }
+};
+
+int OnToken(void* user, int32_t id, const char* text, size_t len) {
+  auto* g = static_cast<Generation*>(user);
+  if (g->watch->verdict != Watchdog::kRunning) return 1;
+  if (g->stops.stopped()) return 1;
+  const std::string out = g->stops.Push(std::string_view(text, len));
+  std::vector<int32_t> piece_ids;
+  if (id >= 0) {
+    g->ids.push_back(id);
+    piece_ids.push_back(id);
+  }
+  g->text += out;
+  if (!g->Emit(out, piece_ids)) return 1;
+  return g->stops.stopped() ? 1 : 0;
+}
+
+// Always answers (the HTTP layer needs an answer even for a client that left).
+void SendError(ResponseWriter& w, const ApiError& e) { w.Send(ErrorResponse(e)); }
+
+ApiError Busy(const std::string& why) { return ApiError{503, why, "", "server_busy", ""}; }
+
+}  // namespace
+
+CompletionService::CompletionService(g3n_model* model, std::string model_id, ServiceLimits limits)
+    : model_(model),
+      model_id_(std::move(model_id)),
+      limits_(limits),
+      admission_(std::max(1, limits.max_concurrent), std::max(0, limits.queue)),
+      pool_(model, limits.cache_sessions > 0 ? std::max(limits.cache_sessions, limits.max_concurrent)
+                                             : 2 * std::max(1, limits.max_concurrent)) {
+  g3n_model_get_info(model_, &info_);
+}
+
+ServiceStats CompletionService::stats() const {
+  ServiceStats s;
+  s.active = admission_.active();
+  s.queued = admission_.queued();
+  s.served = served_;
+  s.rejected_busy = rejected_busy_;
+  s.cancelled = cancelled_;
+  return s;
+}
+
+void CompletionService::Shutdown() {
+  admission_.Shutdown();
+  watchdog_.CancelAll();
+}
+
+bool CompletionService::Tokenize(const CompletionRequest& rq, std::vector<int32_t>* ids, ApiError* error) const {
+  if (rq.prompt_is_ids) {
+    for (int32_t id : rq.prompt_ids) {
+      if (id >= info_.vocab_size) {
+        *error = ApiError{400, "token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                                   std::to_string(info_.vocab_size) + ")", "prompt", "", ""};
+        return false;
+      }
+    }
+    *ids = rq.prompt_ids;
+    return true;
+  }
+  std::vector<g3n_message> msgs;
+  size_t bytes = rq.prompt_text.size();
+  for (const ChatTurn& t : rq.messages) {
+    msgs.push_back(g3n_message{t.role.c_str(), t.text.c_str()});
+    bytes += t.text.size() + t.role.size();
+  }
+  // Byte fallback gives at most one id per byte; the template adds a few per turn.
+  ids->resize(bytes + 16 * msgs.size() + 16);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    size_t n = 0;
+    const g3n_status st =
+        rq.chat ? g3n_chat_tokenize(model_, msgs.data(), msgs.size(), 1, ids->data(), ids->size(), &n)
+                : g3n_tokenize(model_, rq.prompt_text.data(), rq.prompt_text.size(), 1, ids->data(), ids->size(), &n);
+    if (st == G3N_ERR_BUFFER_TOO_SMALL) {
+      ids->resize(n);
+      continue;
+    }
+    if (st != G3N_OK) {
+      *error = ApiError{400, g3n_last_error(), rq.chat ? "messages" : "prompt", "", ""};
+      if (st == G3N_ERR_NO_TOKENIZER) error->message += " (send token ids to /v1/completions)";
+      return false;
+    }
+    ids->resize(n);
+    return true;
+  }
+  *error = ApiError{500, "tokenization did not settle", "", "", ""};
+  return false;
+}
+
+g3n_generate_options CompletionService::Options(const CompletionRequest& rq, int max_new) const {
+  g3n_generate_options go;
+  g3n_generate_options_init(model_, &go);
+  go.max_new_tokens = max_new;
+  if (rq.temperature) {
+    go.temperature = static_cast<float>(*rq.temperature);
+    go.greedy = *rq.temperature == 0.0 ? 1 : 0;
+  }
+  if (rq.top_p) {
+    if (*rq.top_p == 0.0) {
+      go.greedy = 1;  // only the most likely token is left
+    } else {
+      go.top_p = static_cast<float>(*rq.top_p);
+    }
+  }
+  if (rq.top_k) go.top_k = *rq.top_k;
+  if (rq.min_p) go.min_p = static_cast<float>(*rq.min_p);
+  if (rq.repetition_penalty) go.repetition_penalty = static_cast<float>(*rq.repetition_penalty);
+  go.ignore_eos = rq.ignore_eos ? 1 : 0;
+  // Without a seed every request samples differently, as OpenAI's API does.
+  go.seed = rq.seed ? *rq.seed : (static_cast<uint64_t>(std::random_device{}()) << 32 | std::random_device{}());
+  return go;
+}
+
+void CompletionService::Handle(const CompletionRequest& rq, ResponseWriter& w) {
+  std::vector<int32_t> prompt;
+  ApiError err;
+  if (!Tokenize(rq, &prompt, &err)) return SendError(w, err);
+  const int n = static_cast<int>(prompt.size());
+  if (n + 1 > info_.context) {
+    return SendError(w, ApiError{400,
+                                 "This model's maximum context length is " + std::to_string(info_.context) +
+                                     " tokens. However, your prompt resulted in " + std::to_string(n) +
+                                     " tokens, leaving no room for an answer.",
+                                 rq.chat ? "messages" : "prompt", "context_length_exceeded", ""});
+  }
+  int max_new = std::min(limits_.max_tokens, info_.context - n);
+  if (rq.max_tokens) max_new = std::min(max_new, *rq.max_tokens);
+
+  Watchdog::Watch watch;
+  watch.gone = [&w] { return w.PeerGone(); };
+  watch.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits_.timeout_s));
+  watchdog_.Add(&watch);
+  struct Unwatch {
+    Watchdog& d;
+    Watchdog::Watch* w;
+    ~Unwatch() { d.Remove(w); }
+  } unwatch{watchdog_, &watch};
+
+  switch (admission_.Enter(watch.deadline, [&] { return watch.verdict != Watchdog::kRunning; })) {
+    case Admission::Outcome::kAdmitted: break;
+    case Admission::Outcome::kQueueFull:
+      ++rejected_busy_;
+      return SendError(w, Busy("server busy: " + std::to_string(limits_.max_concurrent) + " requests running and " +
+                               std::to_string(limits_.queue) + " queued; retry later"));
+    case Admission::Outcome::kTimedOut:
+      ++rejected_busy_;
+      return SendError(w, Busy("server busy: the request waited in the queue past its time limit"));
+    case Admission::Outcome::kShutdown: return SendError(w, Busy("server is shutting down"));
+    case Admission::Outcome::kAbandoned:
+      ++cancelled_;
+      w.set_close();
+      return SendError(w, ApiError{400, "client closed the connection", "", "", ""});
+  }
+  struct Leave {
+    Admission& a;
+    ~Leave() { a.Leave(); }
+  } leave{admission_};
+
+  SessionPool::Lease lease;
+  if (!pool_.Acquire(prompt, &lease, &err)) return SendError(w, err);
+
+  ResponseMeta meta = NewMeta(rq.chat, model_id_);
+  meta.token_ids = rq.return_token_ids;
+  if (meta.token_ids) meta.prompt_ids = prompt;
+  Generation g{&w, &meta, &watch, rq.stream, StopMatcher(rq.stop), {}, {}, true, false};
+  if (rq.stream) {
+    w.BeginStream(200, "text/event-stream", {{"Cache-Control", "no-cache"}, {"X-Accel-Buffering", "no"}});
+    if (meta.chat) g.Emit("", {}, /*force=*/true);  // the role chunk comes first, as OpenAI sends it
+  }
+  const g3n_generate_options go = Options(rq, max_new);
+  g3n_generate_result result{};
+  watchdog_.SetSession(&watch, lease.session);
+  const g3n_status st = g3n_session_generate(lease.session, &go, OnToken, &g, &result);
+  const std::string failure = st == G3N_OK ? "" : g3n_last_error();
+  watchdog_.Remove(&watch);  // no cancel reaches the session once it is back in the pool
+  pool_.Release(lease);
+
+  if (!g.stops.stopped()) {
+    const std::string tail = g.stops.Flush();
+    g.text += tail;
+    g.Emit(tail, {});
+  }
+  const int verdict = watch.verdict;
+  if (verdict == Watchdog::kClientGone || g.write_failed) {
+    ++cancelled_;
+    w.set_close();
+    if (!rq.stream) return SendError(w, ApiError{400, "client closed the connection", "", "", ""});
+    w.End();
+    return;
+  }
+  if (st != G3N_OK) {
+    const ApiError e{500, "generation failed: " + failure, "", "", ""};
+    if (!rq.stream) return SendError(w, e);
+    w.Write(SseEvent(ErrorJson(e)));
+    w.Write("data: [DONE]\n\n");
+    w.End();
+    return;
+  }
+
+  Reply reply;
+  reply.text = std::move(g.text);
+  reply.ids = std::move(g.ids);
+  const bool stopped = g.stops.stopped() || result.finish_reason == G3N_FINISH_STOP;
+  reply.finish_reason = stopped ? "stop" : "length";  // budget, context, time limit, shutdown
+  reply.prompt_tokens = n;
+  reply.cached_tokens = result.cached_tokens;
+  reply.completion_tokens = result.generated_tokens;
+  reply.prefill_seconds = result.prefill_seconds;
+  reply.decode_seconds = result.decode_seconds;
+  ++served_;
+  if (!rq.stream) {
+    HttpResponse r;
+    r.body = CompletionJson(meta, reply);
+    w.Send(r);
+    return;
+  }
+  w.Write(SseEvent(FinalChunkJson(meta, reply)));
+  if (rq.include_usage) w.Write(SseEvent(UsageChunkJson(meta, reply)));
+  w.Write("data: [DONE]\n\n");
+  w.End();
+}
+
+}  // namespace g3n::server

@@ -1,0 +1,60 @@
+// Runs OpenAI completion requests on one model: tokenizes the prompt, waits for an admission
+// slot, takes the best session from the prefix cache, generates (streaming SSE chunks or
+// collecting the whole answer) and answers. Client disconnects and time limits end the
+// generation through the watchdog.
+#pragma once
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "gemma3n.h"
+#include "server/admission.h"
+#include "server/http_server.h"
+#include "server/openai_request.h"
+#include "server/session_pool.h"
+#include "server/watchdog.h"
+
+namespace g3n::server {
+
+struct ServiceLimits {
+  int max_concurrent = 4;   // requests generating at once (they take turns step by step)
+  int queue = 32;           // requests waiting beyond those; more get 503
+  int max_tokens = 2048;    // cap on max_tokens (and the default when a request gives none)
+  double timeout_s = 600;   // per request, queueing included; past it the answer is cut
+  int cache_sessions = 0;   // sessions kept for the prefix cache; 0: 2 x max_concurrent
+};
+
+struct ServiceStats {
+  int active = 0, queued = 0;
+  uint64_t served = 0, rejected_busy = 0, cancelled = 0;
+};
+
+class CompletionService {
+ public:
+  CompletionService(g3n_model* model, std::string model_id, ServiceLimits limits);
+
+  void Handle(const CompletionRequest& request, ResponseWriter& w);
+  // Refuses new requests and cuts the running ones short.
+  void Shutdown();
+
+  const std::string& model_id() const { return model_id_; }
+  const g3n_model_info& info() const { return info_; }
+  const ServiceLimits& limits() const { return limits_; }
+  int sessions() const { return pool_.size(); }
+  ServiceStats stats() const;
+
+ private:
+  bool Tokenize(const CompletionRequest& rq, std::vector<int32_t>* ids, ApiError* error) const;
+  g3n_generate_options Options(const CompletionRequest& rq, int max_new) const;
+
+  g3n_model* model_;
+  g3n_model_info info_{};
+  std::string model_id_;
+  ServiceLimits limits_;
+  Admission admission_;
+  SessionPool pool_;
+  Watchdog watchdog_;
+  std::atomic<uint64_t> served_{0}, rejected_busy_{0}, cancelled_{0};
+};
+
+}  // namespace g3n::server

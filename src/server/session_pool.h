@@ -1,0 +1,49 @@
+// The prompt prefix cache: a fixed set of C API sessions, each keeping its KV cache between
+// requests. A request takes the idle session whose conversation shares the longest prefix with
+// its prompt, cuts that conversation back to the shared prefix (g3n_session_truncate) and adds
+// the rest of the prompt, so a multi-turn chat prefills only its new turn. Ties go to the
+// least recently used session, which is also the one a fresh prompt evicts.
+#pragma once
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "gemma3n.h"
+#include "server/api_error.h"
+
+namespace g3n::server {
+
+class SessionPool {
+ public:
+  SessionPool(g3n_model* model, int size);
+  ~SessionPool();
+  SessionPool(const SessionPool&) = delete;
+  SessionPool& operator=(const SessionPool&) = delete;
+
+  struct Lease {
+    int slot = -1;
+    g3n_session* session = nullptr;
+    size_t reused = 0;  // prompt ids already in the session (before any rewind)
+  };
+  // A session holding exactly `prompt` (nothing fed yet beyond the shared prefix). Callers hold
+  // an Admission slot, so an idle session always exists (size >= max_active).
+  bool Acquire(const std::vector<int32_t>& prompt, Lease* lease, ApiError* error);
+  // Returns the session; its conversation (prompt + answer) is what the next match sees.
+  void Release(const Lease& lease);
+
+  int size() const { return static_cast<int>(slots_.size()); }
+
+ private:
+  struct Slot {
+    g3n_session* session = nullptr;
+    std::vector<int32_t> tokens;  // the conversation when last released
+    bool busy = false;
+    uint64_t last_used = 0;
+  };
+  g3n_model* model_;
+  std::mutex mu_;
+  std::vector<Slot> slots_;
+  uint64_t clock_ = 0;
+};
+
+}  // namespace g3n::server
