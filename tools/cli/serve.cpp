@@ -87,8 +87,10 @@ int ServeCommand(const Args& args) {
     } else {
       g3n_model_info info{};
       g3n_model_get_info(model, &info);
-      std::printf("gemma3n serve: listening on http://%s:%d (model %s, context %d, %d threads, %d concurrent, queue %d)\n",
-                  options->host.c_str(), srv.port(), info.name, info.context, info.threads,
+      const bool v6 = options->host.find(':') != std::string::npos;  // an IPv6 literal goes in brackets
+      std::printf("gemma3n serve: listening on http://%s%s%s:%d (model %s, context %d, %d threads, %d concurrent, "
+                  "queue %d)\n",
+                  v6 ? "[" : "", options->host.c_str(), v6 ? "]" : "", srv.port(), info.name, info.context, info.threads,
                   options->limits.max_concurrent, options->limits.queue);
       std::fflush(stdout);
       int sig = 0;

@@ -5,7 +5,7 @@
 //     --chat     the text is one user message, rendered with the chat template (which adds <bos>)
 //     --jsonl    every stdin line is a JSON string; every output line is its id array
 //     --pieces   one "id<TAB>piece" line per token instead (pieces JSON-quoted)
-//   detokenize --model DIR [--tokenizer DIR] [--ids 2,105,...] [--jsonl] [--skip-special]
+//   detokenize --model DIR [--tokenizer DIR] [--ids 2,105,... | --tokens 2,105,...] [--jsonl] [--skip-special]
 //     Decodes --ids, or a JSON array on stdin, and writes the text as is (no newline added);
 //     with --jsonl every stdin line is an id array and every output line a JSON string.
 // Invalid UTF-8 input is encoded as its U+FFFD repair (see src/tokenizer/tokenizer.h).
@@ -95,7 +95,7 @@ int TokenizeCommand(const Args& args) {
 }
 
 int DetokenizeCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "tokenizer", "ids", "jsonl", "skip-special"});
+  Status st = args.CheckKnown({"model", "tokenizer", "ids", "tokens", "jsonl", "skip-special"});
   if (!st.ok()) return Fail(st);
   auto tok = TokenizerFromArgs(args);
   if (!tok.ok()) return Fail(tok.status());
@@ -110,8 +110,9 @@ int DetokenizeCommand(const Args& args) {
     }
     return 0;
   }
-  Result<std::vector<int32_t>> ids = args.Has("ids") ? ParseTokenList(args.Get("ids"))
-                                                     : CheckedIds(json::parse(ReadStdin(), nullptr, false), *tok, "stdin");
+  const std::string list = args.Has("ids") ? args.Get("ids") : args.Get("tokens");  // --tokens as in `run`
+  Result<std::vector<int32_t>> ids = !list.empty() ? ParseTokenList(list)
+                                                   : CheckedIds(json::parse(ReadStdin(), nullptr, false), *tok, "stdin");
   if (!ids.ok()) return Fail(ids.status());
   auto checked = CheckedIds(json(*ids), *tok, "--ids");
   if (!checked.ok()) return Fail(checked.status());
