@@ -115,21 +115,6 @@ TEST_P(MatFormerElastic, StepByStepDecodeMatches) {
   ExpectMatches(ref, logits, V, GetParam() + " decode");
 }
 
-// The published names resolve to the same sub-model as the fixture's explicit widths.
-TEST_P(MatFormerElastic, PublishedNameGivesTheSameSubModel) {
-  const SubModelSpec spec = SpecOf(GetParam());
-  if (spec.name == "custom") GTEST_SKIP() << "not a published configuration";
-  const TextConfig& c = BigModel().config.text;
-  auto published = FindPublishedSubModel(spec.name);
-  ASSERT_TRUE(published.ok()) << published.status().message();
-  auto a = PlanSubModel(c, *published);
-  auto b = PlanSubModel(c, spec);
-  ASSERT_TRUE(a.ok()) << a.status().message();
-  ASSERT_TRUE(b.ok()) << b.status().message();
-  EXPECT_EQ(a->kept, b->kept);
-  EXPECT_EQ(a->config.intermediate_size, b->config.intermediate_size);
-}
-
 INSTANTIATE_TEST_SUITE_P(Configs, MatFormerElastic, ::testing::ValuesIn(kConfigs),
                          [](const auto& info) {
                            std::string n = info.param;
@@ -137,6 +122,22 @@ INSTANTIATE_TEST_SUITE_P(Configs, MatFormerElastic, ::testing::ValuesIn(kConfigs
                              if (ch == '.' || ch == '-') ch = '_';
                            return n;
                          });
+
+// The published names resolve to the same sub-models as the fixtures' explicit widths.
+TEST(MatFormer, PublishedNamesGiveTheFixtureSubModels) {
+  const TextConfig& c = BigModel().config.text;
+  for (const char* config : {"e4b", "e2b", "e1.96b-layer", "e2.98b-layer"}) {
+    const SubModelSpec spec = SpecOf(config);
+    auto published = FindPublishedSubModel(spec.name);
+    ASSERT_TRUE(published.ok()) << published.status().message();
+    auto a = PlanSubModel(c, *published);
+    auto b = PlanSubModel(c, spec);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    EXPECT_EQ(a->kept, b->kept) << config;
+    EXPECT_EQ(a->config.intermediate_size, b->config.intermediate_size) << config;
+  }
+}
 
 TEST(MatFormer, SubModelConfigFollowsTheSlicingRules) {
   const TextConfig& c = BigModel().config.text;
@@ -190,8 +191,9 @@ TEST(MatFormer, SkippedLayersCostNoPleReadsOrResidentBytes) {
 // A sub-model of a sub-model: its PLE slices map back to the stored table.
 TEST(MatFormer, SubModelsCompose) {
   const Model& m = BigModel();
-  SubModelSpec drop{"drop 20-24", {20, 21, 22, 23, 24}, std::vector<int>(30, 64)};
-  SubModelSpec halve{"halve", {}, std::vector<int>(30, 32)};
+  const int W = m.config.text.intermediate_size[0];
+  SubModelSpec drop{"drop 20-24", {20, 21, 22, 23, 24}, std::vector<int>(30, W)};
+  SubModelSpec halve{"halve", {}, std::vector<int>(30, W / 2)};
   auto a = ApplySubModel(m.config.text, m.weights, drop);
   ASSERT_TRUE(a.ok()) << a.status().message();
   auto b = ApplySubModel(a->first, a->second, halve);
@@ -210,12 +212,14 @@ void ExpectRefused(const SubModelSpec& spec, const std::vector<std::string>& par
 }
 
 TEST(MatFormer, InvalidSpecsAreRefused) {
-  std::vector<int> w34(34, 32), w35(35, 32), w30(30, 32);
+  const int W = BigModel().config.text.intermediate_size[0];
+  std::vector<int> w34(34, W / 2), w35(35, W / 2), w30(30, W / 2);
   ExpectRefused({"p18", {18}, w34}, {"sub-model 'p18'", "cannot skip layer 18", "20-23, 25-28, 30-33", "KV producers"});
   ExpectRefused({"p19", {19}, w34}, {"cannot skip layer 19", "layers 24, 29, 34"});
   SubModelSpec wide{"wide", {}, w35};
-  wide.ffn_widths[7] = 65;
-  ExpectRefused(wide, {"kept layer 7 (stored layer 7) asks for 65 FFN units but only 64 are stored"});
+  wide.ffn_widths[7] = W + 1;
+  ExpectRefused(wide, {"kept layer 7 (stored layer 7) asks for " + std::to_string(W + 1) + " FFN units but only " +
+                       std::to_string(W) + " are stored"});
   ExpectRefused({"count", {}, w34}, {"gives 34 FFN widths for 35 kept layers", "one width per kept layer"});
   ExpectRefused({"count2", {20}, w30}, {"gives 30 FFN widths for 34 kept layers (35 stored - 1 skipped)"});
   ExpectRefused({"range", {35}, w34}, {"cannot skip layer 35", "35 layers (0-34)"});
@@ -461,7 +465,7 @@ TEST_F(MatFormerSlice, RefusesBadArguments) {
   if (o.text.find("unknown command 'slice'") != std::string::npos) GTEST_SKIP() << "no 'slice' command yet";
   EXPECT_NE(o.status, 0);
   EXPECT_NE(o.text.find("--out"), std::string::npos) << o.text;
-  WriteFile((out_ / "bad.json").string(), R"({"skip_layers": [19], "ffn_widths": [64]})");
+  WriteFile((out_ / "bad.json").string(), R"({"skip_layers": [19], "ffn_widths": [128]})");
   o = RunBinary("slice --model " + Dir("e4b-like") + " --submodel " + (out_ / "bad.json").string() + " --out " +
                 (out_ / "x").string());
   EXPECT_NE(o.status, 0);

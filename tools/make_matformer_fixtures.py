@@ -8,8 +8,8 @@ Writes tests/fixtures/matformer/:
                          shards + model.safetensors.index.json. Same layer structure as E4B
                          (35 layers, every 5th global, num_kv_shared_layers 15 so layers 20-34
                          reuse the KV of layers 18/19, gaussian top-k on layers 0-9), scaled-down
-                         widths (hidden 32, FFN 128 in every layer, which plays E4B's 16384; AltUp router
-                         weights at a quarter of make_fixtures' scale, see ROUTER_SCALE).
+                         widths (hidden 32, FFN 128 in every layer, which plays E4B's 16384; some norm and
+                         router weights scaled down for conditioning, see SCALES).
     <config>/spec.json   {"name", "skip_layers", "ffn_widths"} with absolute (tiny) widths
     <config>/reference.safetensors
                          input_ids I32[40], prefill_logits F32[40, 256]: transformers (fp32,
@@ -54,11 +54,17 @@ from transformers.models.gemma3n import Gemma3nConfig, Gemma3nForCausalLM, Gemma
 
 T_REF = 40
 W = 128  # stored FFN width of every layer (E4B: 16384)
-# make_fixtures' router init (N(0, H)) makes 35 stacked layers chaotic enough that fp32 rounding
-# alone moves logits by ~4e-4 relative; a quarter of it (exact in BF16) keeps every slice's
-# fp32-vs-fp64 gap near 3e-5, well inside the tests' 1e-4.
-ROUTER_SCALE = 0.25
-MAX_F32_VS_F64 = 6e-5
+# Conditioning. With make_fixtures' init, 35 stacked random layers amplify rounding so much that
+# fp32 and fp64 transformers differ by up to 2e-3 of max|logit|. Most of it comes from the top-k
+# sparse layers: a narrow FFN keeps only a handful of units, its output is often tiny, and
+# post_feedforward_layernorm rescales that tiny vector (and its rounding error) to full size.
+# Scaling those layers' post-FFN norm weights by 1/8 and the AltUp router weights by 1/4 (both
+# exact in BF16) brings the fp32-vs-fp64 gap of every slice to ~1e-5 over all seeds tried, so
+# the tests' 1e-4 tolerance measures the engine, not the fixture's chaos. Generation fails if a
+# slice's gap exceeds MAX_F32_VS_F64.
+SCALES = {"altup.modality_router.weight": 0.25}
+SCALES.update({f"layers.{i}.post_feedforward_layernorm.weight": 0.125 for i in range(10)})
+MAX_F32_VS_F64 = 3e-5
 MODEL = dict(
     seed=8008,
     nested=True,
@@ -178,9 +184,10 @@ def build(out_root):
     model, tcfg, ckpt = mf.build_model(MODEL)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith("altup.modality_router.weight"):
-                p.mul_(ROUTER_SCALE)
-                ckpt[mf.CKPT_PREFIX + name[len("model."):]] *= ROUTER_SCALE
+            for suffix, scale in SCALES.items():
+                if name.endswith("." + suffix):
+                    p.mul_(scale)
+                    ckpt[mf.CKPT_PREFIX + name[len("model."):]] *= scale
     full_dir = os.path.join(out_root, "e4b-like")
     mf.write_checkpoint(full_dir, MODEL, tcfg, ckpt)
     ids = make_ids(MODEL["text"]["vocab_size_per_layer_input"])

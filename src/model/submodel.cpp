@@ -275,11 +275,6 @@ Result<SubModelLayout> PlanSubModel(const TextConfig& c, const SubModelSpec& spe
     if (!skip[l]) out.kept.push_back(l);
   const int kept = static_cast<int>(out.kept.size());
   if (kept == 0) return Error(who + ": skips every layer");
-  if (static_cast<int>(spec.ffn_widths.size()) != kept)
-    return Error(who + ": gives " + std::to_string(spec.ffn_widths.size()) + " FFN widths for " +
-                 std::to_string(kept) + " kept layers (" + std::to_string(L) + " stored - " +
-                 std::to_string(spec.skip_layers.size()) + " skipped); it needs one width per kept layer" +
-                 (spec.e4b_units ? "; the published configurations are defined on E4B's 35 layers" : ""));
   // A kept layer must keep reading the KV cache it reads in the full model.
   for (int p = 0; p < L; ++p) {
     if (!skip[p]) continue;
@@ -290,6 +285,10 @@ Result<SubModelLayout> PlanSubModel(const TextConfig& c, const SubModelSpec& spe
       return Error(who + ": cannot skip layer " + std::to_string(p) + ": it computes the KV cache that kept layer" +
                    (readers.size() > 1 ? "s " : " ") + Ranges(readers) + " read (KV producers must be kept)");
   }
+  if (static_cast<int>(spec.ffn_widths.size()) != kept)
+    return Error(who + ": gives " + std::to_string(spec.ffn_widths.size()) + " FFN widths for " +
+                 std::to_string(kept) + " kept layers (" + std::to_string(L) + " stored - " +
+                 std::to_string(spec.skip_layers.size()) + " skipped); it needs one width per kept layer");
   // Published (E4B-unit) widths scale with a uniformly-wide stored model; see submodel.h.
   int64_t uniform = c.intermediate_size.empty() ? 0 : c.intermediate_size[0];
   for (int f : c.intermediate_size)

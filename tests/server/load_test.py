@@ -7,7 +7,8 @@ starts its own server on a free 127.0.0.1 port with the tiny-chat fixture; --url
 loopback address. Every level is bounded in request count and in time.
 
     python3 tests/server/load_test.py [--requests 48] [--levels 1,4,16] [--max-tokens 32]
-                                      [--time-limit 120] [--url http://127.0.0.1:8080] [--json]
+                                      [--time-limit 120] [--binary build/gemma3n]
+                                      [--url http://127.0.0.1:8080] [--json]
 
 Each request is a chat completion with its own text and seed and `ignore_eos: true`, so every
 answer is exactly --max-tokens long (the same work per request); requests alternate between
@@ -115,6 +116,7 @@ def run_level(host, port, clients, requests, max_tokens, time_limit):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="a running server on loopback (default: start one)")
+    ap.add_argument("--binary", help="the gemma3n binary to start (default: $G3N_BINARY, else build/gemma3n)")
     ap.add_argument("--levels", default="1,4,16")
     ap.add_argument("--requests", type=int, default=48, help="requests per level")
     ap.add_argument("--max-tokens", type=int, default=32)
@@ -123,6 +125,8 @@ def main():
     ap.add_argument("--json", action="store_true", help="print one JSON object per level")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    if args.binary:
+        os.environ["G3N_BINARY"] = args.binary
     if args.requests < 1 or args.requests > 10000 or args.time_limit <= 0 or args.time_limit > 1800:
         ap.error("--requests must lie in [1, 10000] and --time-limit in (0, 1800]")
 

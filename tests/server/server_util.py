@@ -42,7 +42,7 @@ class Server:
             line = self.proc.stdout.readline()
             if not line:
                 break
-            m = re.search(r"listening on http://[^\s:]+:(\d+)", line)
+            m = re.search(r"listening on http://(?:\[[^\]]+\]|[^\s:/]+):(\d+)", line)
             if m:
                 self.port = int(m.group(1))
                 return self

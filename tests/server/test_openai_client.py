@@ -36,6 +36,7 @@ def server():
                 "--read-timeout", 1, ctx=CTX, threads=THREADS) as s:
         yield s
         assert s.alive(), "the server died during the tests"
+        assert s.stop() == 0, "SIGTERM should stop the server cleanly (exit status 0)"
 
 
 @pytest.fixture

@@ -20,6 +20,14 @@ std::string Commas(int64_t v) {
   return s;
 }
 
+// 3.9805B for real models, 0.597M for test fixtures.
+std::string Short(int64_t v) {
+  char buf[32];
+  if (v >= 100000000) std::snprintf(buf, sizeof(buf), "%.4fB", v / 1e9);
+  else std::snprintf(buf, sizeof(buf), "%.3fM", v / 1e6);
+  return buf;
+}
+
 void PrintLayers(const TextConfig& c, const std::vector<int>* stored_index) {
   std::string line;
   for (int l = 0; l < c.num_layers; ++l) {
@@ -37,9 +45,9 @@ void PrintLayers(const TextConfig& c, const std::vector<int>* stored_index) {
 
 void PrintParams(const char* label, const TextConfig& c) {
   const TextParamCounts n = CountTextParams(c);
-  std::printf("%-12s total %s (%.2fB) = effective %s (%.4fB) + embed %s + PLE %s\n", label, Commas(n.total()).c_str(),
-              n.total() / 1e9, Commas(n.effective).c_str(), n.effective / 1e9, Commas(n.embed).c_str(),
-              Commas(n.ple).c_str());
+  std::printf("%-12s total %s (%s) = effective %s (%s) + embed %s + PLE %s\n", label, Commas(n.total()).c_str(),
+              Short(n.total()).c_str(), Commas(n.effective).c_str(), Short(n.effective).c_str(),
+              Commas(n.embed).c_str(), Commas(n.ple).c_str());
 }
 
 // Published mix-n-match configurations that fit this model (E4B or an E4B-like replica).
@@ -52,8 +60,8 @@ void PrintSubModels(const TextConfig& stored) {
     if (!lay.ok()) continue;
     if (!any) std::printf("sub-models   (--submodel NAME; effective params computed for this model)\n");
     any = true;
-    std::printf("  %-14s %2d layers  %.4fB effective  (published %.2fB, MMLU PT %s)  ffn %s\n", p.name.c_str(),
-                lay->config.num_layers, CountTextParams(lay->config).effective / 1e9, p.listed_params_b,
+    std::printf("  %-14s %2d layers  %s effective  (published %.2fB, MMLU PT %s)  ffn %s\n", p.name.c_str(),
+                lay->config.num_layers, Short(CountTextParams(lay->config).effective).c_str(), p.listed_params_b,
                 p.mmlu_pt.c_str(), p.ffn_pattern.c_str());
   }
   if (!any) std::printf("sub-models   none published for this shape (the MatFormer configurations need E4B's 35 layers)\n");

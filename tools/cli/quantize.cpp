@@ -8,9 +8,6 @@
 #include "model/gguf_convert.h"
 
 namespace g3n::cli {
-
-int QuantizeCommand(const Args& args);
-
 namespace {
 
 // One stderr line redrawn in place: [=====>    ]  45%  123/275 tensors  1.2/2.7 GiB  name

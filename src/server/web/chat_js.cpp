@@ -184,7 +184,7 @@ async function send(text) {
     line += timings.predicted_n + " tokens · " + timings.predicted_per_second.toFixed(1) + " tokens/s" +
             " · prompt " + timings.prompt_n + " new + " + timings.cache_n + " cached";
   } else {
-    line += chunks + " chunks";
+    line += chunks + (chunks === 1 ? " chunk" : " chunks");
   }
   line += " · first token " + secs.toFixed(2) + " s";
   setMeta(bubble, line);
