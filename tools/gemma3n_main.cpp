@@ -9,7 +9,7 @@ namespace {
 
 void Usage() {
   std::fprintf(stderr,
-               "usage: gemma3n <command> [flags]\n"
+               "usage: gemma3n <command> [flags]   (run/logits/bench/info/chat take [--submodel NAME|FILE])\n"
                "  run     --model DIR (--prompt TEXT [--chat] | --tokens 2,106,...) [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
                "          [--repeat-penalty R] [--seed S] [--greedy] [--ctx N] [-t THREADS]\n"
                "  logits  --model DIR --tokens 2,106,... --out FILE.npy   (float32 [T, vocab])\n"
@@ -19,7 +19,7 @@ void Usage() {
                "  detokenize --model DIR [--ids|--tokens 2,105,...] [--jsonl] [--skip-special]\n"
                "  chat    --model DIR [--system TEXT]   (interactive, streaming)\n"
                "  quantize --model HF_DIR --type Q4_0|Q8_0|Q4_K_M|... --out FILE.gguf\n"
-               "  slice   --model E4B_DIR --submodel NAME --out DIR\n"
+               "  slice   --model E4B_DIR --submodel NAME|SPEC_FILE --out DIR|FILE.gguf [--shard-gb 4] [--type MIX]\n"
                "  serve   --model DIR [--port 8080]   (OpenAI-compatible HTTP server)\n");
 }
 

@@ -213,7 +213,8 @@ def build(out_root):
         save_file({"input_ids": ids.to(torch.int32).contiguous(), "prefill_logits": logits.contiguous()},
                   os.path.join(d, "reference.safetensors"), metadata={"fixture_info": info})
         kv = sliced_tcfg.kv_sharing_modes
-        print(f"== {key}: {cfg['num_hidden_layers']} layers, skip {c['skip']}, kv_shared {cfg['num_kv_shared_layers']}, "
+        print(f"== {key}: {cfg['num_hidden_layers']} layers, skip {c['skip']}, "
+              f"kv_shared {cfg['num_kv_shared_layers']}, "
               f"sparse {sum(1 for s in cfg['activation_sparsity_pattern'] if s > 0)}, "
               f"stores KV at {[i for i, m in enumerate(kv) if m == 'store']}; "
               f"max|logit| {logits.abs().max().item():.3f}, std {logits.std().item():.3f}, "

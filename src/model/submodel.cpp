@@ -94,38 +94,49 @@ Result<std::vector<int>> ParseIntList(const std::string& cell, const std::string
   return out;
 }
 
-// RFC 4180 records: quoted fields may hold commas, quotes ("") and newlines.
+// RFC 4180 records: quoted fields may hold commas, quotes ("") and newlines. Blank lines are
+// skipped.
 Result<std::vector<std::vector<std::string>>> SplitCsv(const std::string& text, const std::string& where) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   std::string field;
   bool quoted = false, any = false;
+  auto end_record = [&] {
+    if (any) {
+      row.push_back(field);
+      rows.push_back(row);
+    }
+    row.clear();
+    field.clear();
+    any = false;
+  };
   for (size_t i = 0; i < text.size(); ++i) {
     const char ch = text[i];
     if (quoted) {
-      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
-      else if (ch == '"') quoted = false;
-      else field += ch;
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (ch == '"') {
+        quoted = false;
+      } else {
+        field += ch;
+      }
     } else if (ch == '"') {
-      quoted = true;
-      any = true;
+      quoted = any = true;
     } else if (ch == ',') {
       row.push_back(field);
       field.clear();
       any = true;
     } else if (ch == '\n' || ch == '\r') {
       if (ch == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      if (any || !field.empty()) row.push_back(field), rows.push_back(row);
-      row.clear();
-      field.clear();
-      any = false;
+      end_record();
     } else {
       field += ch;
       any = true;
     }
   }
   if (quoted) return Error(where + ": unterminated quoted field");
-  if (any || !field.empty()) row.push_back(field), rows.push_back(row);
+  end_record();
   return rows;
 }
 
@@ -149,7 +160,8 @@ Result<std::vector<int>> JsonIntList(const json& j, const char* key, const std::
 
 int64_t LayerParams(const TextConfig& c, int64_t F) {
   const int64_t H = c.hidden_size, P = c.per_layer_dim, A = c.altup_num_inputs;
-  const int64_t q = static_cast<int64_t>(c.num_heads) * c.head_dim, kv = static_cast<int64_t>(c.num_kv_heads) * c.head_dim;
+  const int64_t q = static_cast<int64_t>(c.num_heads) * c.head_dim;
+  const int64_t kv = static_cast<int64_t>(c.num_kv_heads) * c.head_dim;
   return 2 * q * H + 2 * kv * H          // q, o; k, v
          + 3 * F * H                      // gate, up, down
          + 7 * H + 2 * c.head_dim         // seven [H] norms; q_norm, k_norm
@@ -329,8 +341,8 @@ Result<SubModelLayout> PlanSubModel(const TextConfig& c, const SubModelSpec& spe
     const int got = out.kept[n.kv_source[j]];
     if (want != got)
       return Error(who + ": kept layer " + std::to_string(j) + " (stored " + std::to_string(out.kept[j]) +
-                   ") would read layer " + std::to_string(got) + "'s KV cache instead of layer " + std::to_string(want) +
-                   "'s");
+                   ") would read layer " + std::to_string(got) + "'s KV cache instead of layer " +
+                   std::to_string(want) + "'s");
   }
   return out;
 }
@@ -357,7 +369,8 @@ Result<std::pair<TextConfig, TextWeights>> ApplySubModel(const TextConfig& confi
     for (int s : lay.kept) w.ple_slices.push_back(weights.ple_slices.empty() ? s : weights.ple_slices[s]);
     if (config.per_layer_dim % BlockElems(weights.ple.dtype) != 0)
       return Error(who + ": the PLE table's " + DTypeName(weights.ple.dtype) + " blocks straddle the " +
-                   std::to_string(config.per_layer_dim) + "-wide per-layer slices, so skipped slices cannot be left out");
+                   std::to_string(config.per_layer_dim) +
+                   "-wide per-layer slices, so skipped slices cannot be left out");
   }
   for (size_t j = 0; j < lay.kept.size(); ++j) {
     LayerWeights lw = weights.layers[lay.kept[j]];

@@ -11,7 +11,7 @@
 namespace g3n::cli {
 
 int BenchCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "p", "n", "t", "threads", "json", "ctx", "chunk", "kv-type", "memory"});
+  Status st = args.CheckKnown({"model", "submodel", "p", "n", "t", "threads", "json", "ctx", "chunk", "kv-type", "memory"});
   if (!st.ok()) return Fail(st);
   auto p = args.GetInt("p", 512);
   auto n = args.GetInt("n", 128);
@@ -20,7 +20,7 @@ int BenchCommand(const Args& args) {
   if (*p < 1 || *n < 0) return Fail(Error("-p must be >= 1 and -n >= 0"));
   auto engine = LoadEngine(args);
   if (!engine.ok()) return Fail(engine.status());
-  const TextConfig& c = engine->model->config.text;
+  const TextConfig& c = engine->text();
   if (*p + *n > c.max_position_embeddings) return Fail(Error("-p + -n exceeds max_position_embeddings"));
 
   // Random prompt ids after <bos>, drawn from the text vocabulary.
@@ -49,7 +49,7 @@ int BenchCommand(const Args& args) {
     std::snprintf(memory, sizeof(memory),
                   ", \"memory_mib\": {\"weights_resident\": %.1f, \"ple_cache\": %.1f, \"kv_cache\": %.1f, "
                   "\"activations\": %.1f, \"encoders\": 0.0}, \"ple_rows_read\": %llu, \"ple_cache_hits\": %llu",
-                  ResidentWeightBytes(engine->model->weights) / MiB, engine->decoder->ple_cache_bytes() / MiB,
+                  ResidentWeightBytes(engine->weights()) / MiB, engine->decoder->ple_cache_bytes() / MiB,
                   session.cache_bytes() / MiB, session.scratch.bytes() / MiB,
                   static_cast<unsigned long long>(ple.reads), static_cast<unsigned long long>(ple.hits));
   }

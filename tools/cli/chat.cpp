@@ -197,7 +197,7 @@ void Help() {
 }  // namespace
 
 int ChatCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "tokenizer", "system", "n", "temp", "top-k", "top-p", "min-p",
+  Status st = args.CheckKnown({"model", "submodel", "tokenizer", "system", "n", "temp", "top-k", "top-p", "min-p",
                                "repeat-penalty", "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type"});
   if (!st.ok()) return Fail(st);
   auto tok = TokenizerFromArgs(args);

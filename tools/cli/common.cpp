@@ -17,9 +17,13 @@ Result<Engine> LoadEngine(const Args& args) {
   Engine e;
   const double t0 = NowSeconds();
   G3N_ASSIGN_OR_RETURN(e.model, LoadModel(args.Get("model")));
+  if (args.Has("submodel")) {
+    G3N_ASSIGN_OR_RETURN(SubModel sub, ApplySubModelFromArgs(*e.model, args.Get("submodel")));
+    e.submodel = std::make_unique<SubModel>(std::move(sub));
+  }
   e.load_seconds = NowSeconds() - t0;
   e.pool = std::make_unique<ThreadPool>(threads);
-  e.decoder = std::make_unique<TextDecoder>(e.model->config.text, e.model->weights, e.pool.get());
+  e.decoder = std::make_unique<TextDecoder>(e.text(), e.weights(), e.pool.get());
   return e;
 }
 

@@ -7,15 +7,19 @@
 #include "cli/args.h"
 #include "kernels/thread_pool.h"
 #include "model/model.h"
+#include "model/submodel.h"
 #include "model/text_decoder.h"
 
 namespace g3n::cli {
 
 struct Engine {
   std::unique_ptr<Model> model;
+  std::unique_ptr<SubModel> submodel;  // heap: the decoder keeps references; declared before decoder so it outlives it
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<TextDecoder> decoder;
   double load_seconds = 0.0;
+  const TextConfig& text() const { return submodel ? submodel->config : model->config.text; }
+  const TextWeights& weights() const { return submodel ? submodel->weights : model->weights; }
 };
 
 Result<Engine> LoadEngine(const Args& args);

@@ -64,7 +64,8 @@ void PrintSubModels(const TextConfig& stored) {
                 lay->config.num_layers, Short(CountTextParams(lay->config).effective).c_str(), p.listed_params_b,
                 p.mmlu_pt.c_str(), p.ffn_pattern.c_str());
   }
-  if (!any) std::printf("sub-models   none published for this shape (the MatFormer configurations need E4B's 35 layers)\n");
+  if (!any)
+    std::printf("sub-models   none published for this shape (the MatFormer configurations need E4B's 35 layers)\n");
 }
 
 }  // namespace

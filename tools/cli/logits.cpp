@@ -25,7 +25,7 @@ Status WriteNpyF32(const std::string& path, const float* data, int64_t rows, int
 }
 
 int LogitsCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "tokens", "out", "ctx", "t", "threads"});
+  Status st = args.CheckKnown({"model", "submodel", "tokens", "out", "ctx", "t", "threads"});
   if (!st.ok()) return Fail(st);
   if (!args.Has("tokens") || !args.Has("out")) return Fail(Error("--tokens 2,106,... and --out FILE.npy are required"));
   auto tokens = ParseTokenList(args.Get("tokens"));

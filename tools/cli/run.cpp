@@ -33,7 +33,7 @@ Result<Tokenizer> TokenizerFromArgs(const Args& args);                          
 Result<std::vector<int32_t>> PromptFromArgs(const Args& args, const Tokenizer& tok);  // tokenize.cpp
 
 int RunCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "tokens", "prompt", "n", "temp", "top-k", "top-p", "min-p", "repeat-penalty",
+  Status st = args.CheckKnown({"model", "submodel", "tokens", "prompt", "n", "temp", "top-k", "top-p", "min-p", "repeat-penalty",
                                "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type", "tokenizer", "chat",
                                "no-bos"});
   if (!st.ok()) return Fail(st);

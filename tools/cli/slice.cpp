@@ -90,9 +90,11 @@ TensorPlan WholeTensor(const std::string& name, const TensorView& t) {
   p.name = name;
   p.src = &t;
   p.shape = t.shape;
-  p.row_bytes = t.nbytes;
-  p.rows = {{0, 1}};
-  p.cols = {{0, t.nbytes}};
+  // Row by row (when it has rows), so the writer can release the source as it goes.
+  const int64_t rows = t.shape.size() >= 2 && t.shape[0] > 0 ? t.shape[0] : 1;
+  p.row_bytes = t.nbytes / static_cast<size_t>(rows);
+  p.rows = {{0, rows}};
+  p.cols = {{0, p.row_bytes}};
   p.nbytes = t.nbytes;
   return p;
 }
@@ -217,7 +219,9 @@ Status WriteShard(const fs::path& path, const std::vector<const TensorPlan*>& te
   header["__metadata__"] = {{"format", "pt"}};
   size_t offset = 0;
   for (const TensorPlan* p : tensors) {
-    header[p->name] = {{"dtype", DTypeName(p->src->dtype)}, {"shape", p->shape}, {"data_offsets", {offset, offset + p->nbytes}}};
+    header[p->name] = {{"dtype", DTypeName(p->src->dtype)},
+                       {"shape", p->shape},
+                       {"data_offsets", {offset, offset + p->nbytes}}};
     offset += p->nbytes;
   }
   std::string h = header.dump();
@@ -240,7 +244,8 @@ Status WriteShard(const fs::path& path, const std::vector<const TensorPlan*>& te
         if (row + p->row_bytes - dropped >= static_cast<ptrdiff_t>(kDropEvery)) {
           DropPages(dropped, row + p->row_bytes);
           dropped = row + p->row_bytes;
-          bar.Update(done + static_cast<uint64_t>(dropped - p->src->data) * p->nbytes / p->src->nbytes, total, p->name);
+          const double frac = static_cast<double>(dropped - p->src->data) / static_cast<double>(p->src->nbytes);
+          bar.Update(done + static_cast<uint64_t>(frac * static_cast<double>(p->nbytes)), total, p->name);
         }
       }
     if (p->src->nbytes >= kDropEvery / 64) DropPages(dropped, p->src->data + p->src->nbytes);
@@ -367,7 +372,8 @@ int SliceCommand(const Args& args) {
   if (args.Has("type") && !gguf) return Fail(Error("--type applies to GGUF output (--out FILE.gguf) only"));
   auto model = LoadModel(args.Get("model"));
   if (!model.ok()) return Fail(model.status());
-  if ((*model)->from_gguf) return Fail(Error(args.Get("model") + ": --model must be a Hugging Face folder, not a GGUF file"));
+  if ((*model)->from_gguf)
+    return Fail(Error(args.Get("model") + ": --model must be a Hugging Face folder, not a GGUF file"));
   auto spec = ResolveSubModel(args.Get("submodel"));
   if (!spec.ok()) return Fail(spec.status());
   auto lay = PlanSubModel((*model)->config.text, *spec);
