@@ -31,13 +31,13 @@
 extern "C" {
 #endif
 
-#define G3N_API_VERSION 1
+#define G3N_API_VERSION 2
 
 typedef enum g3n_status {
   G3N_OK = 0,
   G3N_ERR_INVALID_ARGUMENT = 1, /* a null handle, a bad option value, a malformed message */
   G3N_ERR_IO = 2,               /* a file is missing, unreadable or malformed */
-  G3N_ERR_UNSUPPORTED = 3,      /* valid, but not implemented yet (images, audio, sub-models) */
+  G3N_ERR_UNSUPPORTED = 3,      /* valid, but not implemented yet (images, audio) */
   G3N_ERR_CONTEXT_FULL = 4,     /* the conversation does not fit the session's context */
   G3N_ERR_BUFFER_TOO_SMALL = 5, /* the output buffer was too small; the size needed is reported */
   G3N_ERR_BUSY = 6,             /* the session is already generating on another thread */
@@ -62,7 +62,10 @@ typedef struct g3n_model_options {
   int prefill_chunk;     /* tokens per prefill step (the largest forward); 0 = 512 */
   int text_only;         /* nonzero: never map vision/audio weights (always the case today) */
   const char* kv_type;   /* KV cache storage: "f32", "f16" (NULL = f16), "bf16", "q8" */
-  const char* sub_model; /* MatFormer sub-model; NULL or "" = the full model (others: reserved) */
+  const char* sub_model; /* MatFormer sub-model sessions run by default: a published name ("E2B",
+                          * "E2.98B-layer", ...; see g3n_model_sub_model_name) or a spec file
+                          * (CSV/JSON); NULL or "" = the whole model */
+  const char* tokenizer; /* a folder with tokenizer.json; NULL = the one beside the weights */
 } g3n_model_options;
 
 void g3n_model_options_init(g3n_model_options* options);
@@ -84,9 +87,15 @@ typedef struct g3n_model_info {
   int32_t bos_id;
   const int32_t* eos_ids;  /* the generation config's stop ids; owned by the model */
   size_t num_eos_ids;
+  const char* sub_model;   /* the default sub-model's canonical name; "" = the whole model */
+  int default_layers;      /* layers the default sub-model runs (num_layers: stored layers) */
 } g3n_model_info;
 
 g3n_status g3n_model_get_info(const g3n_model* model, g3n_model_info* out);
+
+/* The published MatFormer sub-models this model can run (E4B-shaped checkpoints have all 16;
+ * others none), by index from 0; NULL past the end. Owned by the model. */
+const char* g3n_model_sub_model_name(const g3n_model* model, size_t index);
 
 /* Text -> ids. `add_bos`: prepend <bos>. If `capacity` is too small, nothing is written,
  * *n_out is the count needed and G3N_ERR_BUFFER_TOO_SMALL is returned. Special-token text such
@@ -114,6 +123,17 @@ g3n_status g3n_chat_tokenize(const g3n_model* model, const g3n_message* messages
 typedef struct g3n_session g3n_session;
 
 g3n_status g3n_session_create(g3n_model* model, g3n_session** out);
+
+typedef struct g3n_session_options {
+  const char* sub_model; /* MatFormer sub-model of this session (same forms as in
+                          * g3n_model_options); NULL or "" = the model's default. Sessions on
+                          * different sub-models share the loaded weights. */
+} g3n_session_options;
+
+void g3n_session_options_init(g3n_session_options* options);
+/* g3n_session_create with options (NULL = defaults). An unknown or invalid sub-model is
+ * G3N_ERR_INVALID_ARGUMENT. */
+g3n_status g3n_session_create_ex(g3n_model* model, const g3n_session_options* options, g3n_session** out);
 void g3n_session_free(g3n_session* session); /* NULL is a no-op */
 /* Forgets the conversation (the KV cache memory is kept for reuse). */
 g3n_status g3n_session_reset(g3n_session* session);

@@ -67,8 +67,8 @@ static void TestLoadErrors(void) {
   g3n_model_options o;
   g3n_model_options_init(&o);
   o.sub_model = "E2B";
-  CHECK(g3n_model_load(Fixture("tiny-chat"), &o, &m) == G3N_ERR_UNSUPPORTED);
-  CHECK(strstr(g3n_last_error(), "sub-model") != NULL);
+  CHECK(g3n_model_load(Fixture("tiny-chat"), &o, &m) == G3N_ERR_INVALID_ARGUMENT); /* not E4B-shaped */
+  CHECK(strstr(g3n_last_error(), "35 layers") != NULL);
   g3n_model_options_init(&o);
   o.kv_type = "f12";
   CHECK(g3n_model_load(Fixture("tiny-chat"), &o, &m) == G3N_ERR_INVALID_ARGUMENT);
@@ -108,6 +108,17 @@ static void TestTokenizer(g3n_model* m) {
 
 static void TestChat(g3n_model* m) {
   g3n_session* s = NULL;
+  /* Sub-model choices per session: tiny-chat is not E4B-shaped, so it has none. */
+  g3n_session_options so;
+  g3n_session_options_init(&so);
+  CHECK(so.sub_model == NULL);
+  CHECK(g3n_model_sub_model_name(m, 0) == NULL);
+  so.sub_model = "E2B";
+  CHECK(g3n_session_create_ex(m, &so, &s) == G3N_ERR_INVALID_ARGUMENT && s == NULL);
+  so.sub_model = "";
+  CHECK(g3n_session_create_ex(m, &so, &s) == G3N_OK);
+  g3n_session_free(s);
+  s = NULL;
   CHECK(g3n_session_create(m, &s) == G3N_OK);
   CHECK(g3n_session_add_message(s, "system", "Be brief.") == G3N_OK);
   CHECK(g3n_session_add_message(s, "system", "Twice?") == G3N_ERR_INVALID_ARGUMENT);

@@ -21,6 +21,7 @@
 
 #include "api/kv_rewind.h"
 #include "gemma3n.h"
+#include "io/safetensors.h"
 #include "kernels/thread_pool.h"
 #include "model/model.h"
 #include "model/text_decoder.h"
@@ -567,6 +568,57 @@ TEST_F(ServerTest, StopStringsEndTheAnswer) {
   const json cut = Call(port_, Post("/v1/completions", body.dump())).Json();
   EXPECT_EQ(cut["choices"][0]["finish_reason"], "stop");
   EXPECT_EQ(cut["choices"][0]["text"], text.substr(0, text.find(stop)));
+}
+
+// Per-request MatFormer sub-models: one load of the tiny E4B-like fixture answers as the whole
+// model and as its E2B slice, each equal to transformers' greedy choice for that slice.
+TEST(ServerSubModels, RequestsPickTheirSubModel) {
+  g3n_model_options mo;
+  g3n_model_options_init(&mo);
+  mo.threads = 2;
+  mo.context = 64;
+  mo.kv_type = "f32";
+  g3n_model* model = nullptr;
+  ASSERT_EQ(g3n_model_load(FixtureDir("matformer/e4b-like").c_str(), &mo, &model), G3N_OK) << g3n_last_error();
+  {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.log_requests = false;
+    Server server(model, o);
+    ASSERT_TRUE(server.Start().ok());
+    const int port = server.port();
+    const json models = Get(port, "/v1/models").Json();
+    ASSERT_EQ(models["data"].size(), 17u);  // the model and its 16 published sub-models
+    EXPECT_EQ(models["data"][0]["id"], "e4b-like");
+    EXPECT_EQ(Get(port, "/v1/models/e4b-like:E2B").status, 200);
+
+    // The greedy next id after the fixture prompt, per sub-model, against transformers' argmax.
+    for (const auto& [fixture, fields] : std::vector<std::pair<std::string, json>>{
+             {"e4b", json::object()},
+             {"e2b", {{"model", "e4b-like:E2B"}}},
+             {"e2.98b-layer", {{"submodel", "E2.98B-layer"}}},
+             {"e1.96b-layer", {{"model", "e1.96b-layer"}}}}) {
+      auto ref = OpenSafetensors(FixtureDir("matformer/" + fixture) + "/reference.safetensors");
+      ASSERT_TRUE(ref.ok());
+      const std::vector<int32_t> ids = g3n::testing::ToInts(ref->tensors.at("input_ids"));
+      const std::vector<float> logits = g3n::testing::ToFloats(ref->tensors.at("prefill_logits"));
+      const int V = static_cast<int>(logits.size() / ids.size());
+      json body = {{"prompt", ids}, {"max_tokens", 1}, {"temperature", 0}, {"ignore_eos", true},
+                   {"return_token_ids", true}};
+      body.update(fields);
+      HttpReply r = Call(port, Post("/v1/completions", body.dump()));
+      ASSERT_EQ(r.status, 200) << fixture << ": " << r.body;
+      EXPECT_EQ(r.Json()["choices"][0]["token_ids"][0].get<int>(),
+                g3n::testing::Argmax(logits.data() + (ids.size() - 1) * V, V))
+          << fixture;
+    }
+    HttpReply bad = Call(port, Post("/v1/completions", R"({"prompt":[2,3],"max_tokens":1,"submodel":"E9B"})"));
+    EXPECT_EQ(bad.status, 400);
+    EXPECT_NE(bad.body.find("E2.98B-layer"), std::string::npos) << bad.body;  // lists what is available
+    server.Stop();
+  }
+  g3n_model_free(model);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ struct g3n_model {
 };
 
 struct g3n_session {
-  explicit g3n_session(const g3n::api::Engine& e) : conversation(e) {}
+  g3n_session(const g3n::api::Engine& e, const g3n::TextDecoder& d) : conversation(e, d) {}
   g3n::api::Conversation conversation;
 };
 
@@ -99,6 +99,8 @@ g3n_status g3n_model_get_info(const g3n_model* model, g3n_model_info* out) {
     out->bos_id = e.model->config.generation.bos_token_id;
     out->eos_ids = e.eos_ids.data();
     out->num_eos_ids = e.eos_ids.size();
+    out->sub_model = e.default_sub_model_name.c_str();
+    out->default_layers = e.decoder->config().num_layers;
     return ApiOk();
   });
 }
@@ -151,13 +153,30 @@ g3n_status g3n_chat_tokenize(const g3n_model* model, const g3n_message* messages
 }
 
 g3n_status g3n_session_create(g3n_model* model, g3n_session** out) {
+  return g3n_session_create_ex(model, nullptr, out);
+}
+
+void g3n_session_options_init(g3n_session_options* options) {
+  if (options != nullptr) *options = g3n_session_options{};
+}
+
+g3n_status g3n_session_create_ex(g3n_model* model, const g3n_session_options* options, g3n_session** out) {
   return Guard([&]() -> ApiStatus {
     if (out == nullptr) return Null("out");
     *out = nullptr;
     if (model == nullptr) return Null("model");
-    *out = new g3n_session(*model->engine);
+    const std::string sub = options != nullptr && options->sub_model != nullptr ? options->sub_model : "";
+    const g3n::api::Variant* v = nullptr;
+    ApiStatus st = model->engine->GetVariant(sub, &v);
+    if (!st.ok()) return st;
+    *out = new g3n_session(*model->engine, *v->decoder);
     return ApiOk();
   });
+}
+
+const char* g3n_model_sub_model_name(const g3n_model* model, size_t index) {
+  if (model == nullptr || index >= model->engine->sub_model_names.size()) return nullptr;
+  return model->engine->sub_model_names[index].c_str();
 }
 
 void g3n_session_free(g3n_session* session) { delete session; }

@@ -45,7 +45,8 @@ struct ClearOnExit {
 
 }  // namespace
 
-Conversation::Conversation(const Engine& engine) : e_(engine), session_(engine.decoder->NewSession(engine.session)) {}
+Conversation::Conversation(const Engine& engine, const TextDecoder& decoder)
+    : e_(engine), dec_(decoder), session_(decoder.NewSession(engine.session)) {}
 
 void Conversation::Reset() {
   session_.pos = 0;  // keeps the cache memory; every row is written again before it is read
@@ -99,7 +100,7 @@ ApiStatus Conversation::FlushOpening() {
 
 ApiStatus Conversation::AddTokens(const int32_t* ids, size_t n) {
   if (n > 0 && ids == nullptr) return ApiError(G3N_ERR_INVALID_ARGUMENT, "ids is NULL");
-  const int vocab = e_.decoder->config().vocab_size;
+  const int vocab = dec_.config().vocab_size;
   for (size_t i = 0; i < n; ++i) {
     if (ids[i] < 0 || ids[i] >= vocab)
       return ApiError(G3N_ERR_INVALID_ARGUMENT, "token id " + std::to_string(ids[i]) + " at index " +
@@ -123,7 +124,7 @@ ApiStatus Conversation::Tokens(std::vector<int32_t>* out) {
 }
 
 void Conversation::Rewind(size_t n) {
-  if (CanRewind(session_, e_.decoder->config().sliding_window, static_cast<int>(n))) {
+  if (CanRewind(session_, dec_.config().sliding_window, static_cast<int>(n))) {
     session_.pos = static_cast<int>(n);
     fed_.resize(n);
     return;
@@ -153,7 +154,7 @@ ApiStatus Conversation::Truncate(size_t n) {
 }
 
 ApiStatus Conversation::Feed(std::vector<float>* logits, bool* stopped) {
-  const int vocab = e_.decoder->config().vocab_size;
+  const int vocab = dec_.config().vocab_size;
   const size_t chunk = static_cast<size_t>(std::max(1, session_.max_chunk));
   size_t done = 0;
   Status st;
@@ -169,7 +170,7 @@ ApiStatus Conversation::Feed(std::vector<float>* logits, bool* stopped) {
     logits->resize(vocab);
     {
       std::lock_guard<FairLock> step(e_.step_lock);
-      st = e_.decoder->Forward(session_, pending_.data() + done, static_cast<int>(n), rows,
+      st = dec_.Forward(session_, pending_.data() + done, static_cast<int>(n), rows,
                                last ? logits->data() : nullptr);
     }
     if (!st.ok()) break;
@@ -211,7 +212,9 @@ ApiStatus Conversation::GenerateLocked(const g3n_generate_options& o, const Toke
   const bool chat_reply = open_turn_;
   const size_t prompt = pending_.size() + (chat_reply ? e_.open_model_turn.size() : 0);
   if (fed_.size() + prompt > static_cast<size_t>(session_.capacity))
-    return ApiError(G3N_ERR_CONTEXT_FULL, "the prompt needs " + std::to_string(fed_.size() + prompt) +
+    return ApiError(G3N_ERR_CONTEXT_FULL, "a prompt of " + std::to_string(prompt) + " tokens after " +
+                                              std::to_string(fed_.size()) + " cached ones needs " +
+                                              std::to_string(fed_.size() + prompt) +
                                               " positions but the context holds " +
                                               std::to_string(session_.capacity) + " tokens");
   if (chat_reply) pending_.insert(pending_.end(), e_.open_model_turn.begin(), e_.open_model_turn.end());
@@ -242,7 +245,7 @@ ApiStatus Conversation::GenerateLocked(const g3n_generate_options& o, const Toke
   std::vector<int32_t> history = fed_;  // the repetition penalty looks at the whole conversation
   std::optional<StreamingDecoder> text;
   if (e_.tokenizer) text.emplace(*e_.tokenizer, /*skip_special=*/true);
-  const int vocab = e_.decoder->config().vocab_size;
+  const int vocab = dec_.config().vocab_size;
   r.finish_reason = G3N_FINISH_LENGTH;  // also for max_new_tokens == 0
   t0 = NowSeconds();
   // The loop of runtime/generate.cpp's Generate, step by step, so that a step can wait for the

@@ -24,7 +24,8 @@ using TokenSink = std::function<bool(int32_t id, std::string_view text)>;
 
 class Conversation {
  public:
-  explicit Conversation(const Engine& engine);
+  // `decoder`: the engine's variant this conversation runs on (the whole model or a sub-model).
+  Conversation(const Engine& engine, const TextDecoder& decoder);
 
   ApiStatus AddMessage(const std::string& role, const std::string& text);
   ApiStatus AddTokens(const int32_t* ids, size_t n);
@@ -45,6 +46,7 @@ class Conversation {
   void Rewind(size_t n);  // fed_ keeps n ids; the KV cache follows (or restarts)
 
   const Engine& e_;
+  const TextDecoder& dec_;
   Session session_;
   std::vector<int32_t> fed_, pending_;
   std::vector<ChatMessage> opening_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "model/published_submodels.h"
 #include "tokenizer/gemma3n_tokens.h"
 
 namespace g3n::api {
@@ -14,16 +15,46 @@ ApiStatus CheckOptions(const g3n_model_options& o) {
   if (o.threads < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "threads must be >= 0 (0 = all hardware threads)");
   if (o.context < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "context must be >= 0 (0 = default)");
   if (o.prefill_chunk < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "prefill_chunk must be >= 0 (0 = 512)");
-  if (o.sub_model != nullptr && o.sub_model[0] != '\0')
-    return ApiError(G3N_ERR_UNSUPPORTED, std::string("sub-model '") + o.sub_model +
-                                             "': MatFormer sub-model selection is not supported yet");
   return ApiOk();
 }
 
 // Special-token text encoded with the model's tokenizer (no <bos>).
 std::vector<int32_t> Ids(const Tokenizer& t, std::string_view text) { return t.Encode(text, false); }
 
+// The map key: published names in canonical spelling, anything else (a spec file) as given.
+std::string VariantKey(const std::string& choice) {
+  const std::string canonical = CanonicalSubModelName(choice);
+  return canonical.empty() ? choice : canonical;
+}
+
 }  // namespace
+
+ApiStatus Engine::GetVariant(const std::string& sub_model, const Variant** out) const {
+  const std::string key = VariantKey(sub_model.empty() ? default_sub_model : sub_model);
+  std::lock_guard<std::mutex> lock(variants_mu_);
+  auto it = variants_.find(key);
+  if (it != variants_.end()) {
+    *out = it->second.get();
+    return ApiOk();
+  }
+  auto v = std::make_unique<Variant>();
+  v->name = key;
+  if (key.empty()) {
+    v->decoder = std::make_unique<TextDecoder>(model->config.text, model->weights, pool.get());
+  } else {
+    auto sub = ApplySubModelFromArgs(*model, key);
+    if (!sub.ok()) {
+      const std::string why = sub.status().message();
+      return ApiError(G3N_ERR_INVALID_ARGUMENT,
+                      why.find(key) != std::string::npos ? why : "sub-model '" + key + "': " + why);
+    }
+    v->sub = std::make_unique<SubModel>(std::move(*sub));
+    v->decoder = std::make_unique<TextDecoder>(v->sub->config, v->sub->weights, pool.get());
+  }
+  *out = v.get();
+  variants_.emplace(key, std::move(v));
+  return ApiOk();
+}
 
 ApiStatus Engine::NeedTokenizer() const {
   if (tokenizer) return ApiOk();
@@ -54,8 +85,10 @@ ApiStatus LoadEngine(const std::string& path, const g3n_model_options& o, std::u
   // engine does not read yet (token ids still work).
   const fs::path p(path);
   std::error_code ec;
-  if (fs::is_directory(p, ec) && fs::exists(p / "tokenizer.json", ec)) {
-    auto tok = gemma3n::LoadTokenizer(path);
+  const bool own = o.tokenizer != nullptr && o.tokenizer[0] != '\0';
+  const std::string tok_dir = own ? std::string(o.tokenizer) : path;
+  if (own || (fs::is_directory(p, ec) && fs::exists(p / "tokenizer.json", ec))) {
+    auto tok = gemma3n::LoadTokenizer(tok_dir);
     if (!tok.ok()) return ApiError(G3N_ERR_IO, tok.status().message());
     e->tokenizer.emplace(std::move(*tok));
     e->open_model_turn = Ids(*e->tokenizer, "<start_of_turn>model\n");
@@ -66,7 +99,16 @@ ApiStatus LoadEngine(const std::string& path, const g3n_model_options& o, std::u
   e->eos_ids.assign(mc.generation.eos_token_ids.begin(), mc.generation.eos_token_ids.end());
 
   e->pool = std::make_unique<ThreadPool>(o.threads);
-  e->decoder = std::make_unique<TextDecoder>(mc.text, e->model->weights, e->pool.get());
+  e->default_sub_model = o.sub_model != nullptr ? o.sub_model : "";
+  const Variant* v = nullptr;
+  st = e->GetVariant("", &v);
+  if (!st.ok()) return st;
+  e->decoder = v->decoder.get();
+  e->default_sub_model_name = v->name;
+  for (const PublishedSubModel& p : PublishedSubModels()) {
+    auto spec = FindPublishedSubModel(p.name);
+    if (spec.ok() && PlanSubModel(mc.text, *spec).ok()) e->sub_model_names.push_back(p.name);
+  }
   *out = std::move(e);
   return ApiOk();
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <random>
 
+#include "model/published_submodels.h"
 #include "server/openai_response.h"
 #include "server/stop_strings.h"
 
@@ -63,6 +64,35 @@ CompletionService::CompletionService(g3n_model* model, std::string model_id, Ser
       pool_(model, limits.cache_sessions > 0 ? std::max(limits.cache_sessions, limits.max_concurrent)
                                              : 2 * std::max(1, limits.max_concurrent)) {
   g3n_model_get_info(model_, &info_);
+  for (size_t i = 0; const char* name = g3n_model_sub_model_name(model_, i); ++i) sub_models_.emplace_back(name);
+}
+
+bool CompletionService::Variant(const CompletionRequest& rq, std::string* variant, ApiError* error) const {
+  std::string want = rq.submodel;
+  const char* field = "submodel";
+  if (want.empty() && !rq.model.empty() && rq.model != model_id_) {
+    // "<id>:<name>" or a bare published name; any other model name is ignored (one model per server).
+    const std::string prefix = model_id_ + ":";
+    if (rq.model.compare(0, prefix.size(), prefix) == 0) want = rq.model.substr(prefix.size());
+    else if (!CanonicalSubModelName(rq.model).empty()) want = rq.model;
+    field = "model";
+  }
+  if (want.empty()) return true;
+  const std::string canonical = CanonicalSubModelName(want);
+  if (std::find(sub_models_.begin(), sub_models_.end(), canonical) == sub_models_.end()) {
+    std::string names;
+    for (const std::string& n : sub_models_) {
+      if (!names.empty()) names += ", ";
+      names += n;
+    }
+    *error = ApiError{400,
+                      "sub-model '" + want + "' is not available for this model" +
+                          (names.empty() ? std::string(" (it has no MatFormer sub-models)") : "; available: " + names),
+                      field, "model_not_found", ""};
+    return false;
+  }
+  *variant = canonical;
+  return true;
 }
 
 ServiceStats CompletionService::stats() const {
@@ -149,6 +179,8 @@ void CompletionService::Handle(const CompletionRequest& rq, ResponseWriter& w) {
   std::vector<int32_t> prompt;
   ApiError err;
   if (!Tokenize(rq, &prompt, &err)) return SendError(w, err);
+  std::string variant;
+  if (!Variant(rq, &variant, &err)) return SendError(w, err);
   const int n = static_cast<int>(prompt.size());
   if (n + 1 > info_.context) {
     return SendError(w, ApiError{400,
@@ -191,7 +223,7 @@ void CompletionService::Handle(const CompletionRequest& rq, ResponseWriter& w) {
   } leave{admission_};
 
   SessionPool::Lease lease;
-  if (!pool_.Acquire(prompt, &lease, &err)) return SendError(w, err);
+  if (!pool_.Acquire(prompt, variant, &lease, &err)) return SendError(w, err);
 
   ResponseMeta meta = NewMeta(rq.chat, model_id_);
   meta.token_ids = rq.return_token_ids;

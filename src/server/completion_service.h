@@ -38,6 +38,7 @@ class CompletionService {
   void Shutdown();
 
   const std::string& model_id() const { return model_id_; }
+  const std::vector<std::string>& sub_models() const { return sub_models_; }
   const g3n_model_info& info() const { return info_; }
   const ServiceLimits& limits() const { return limits_; }
   int sessions() const { return pool_.size(); }
@@ -45,11 +46,15 @@ class CompletionService {
 
  private:
   bool Tokenize(const CompletionRequest& rq, std::vector<int32_t>* ids, ApiError* error) const;
+  // The sub-model a request asks for ("" = the default): its `submodel` field, or a `model` of
+  // the form "<id>:<name>" or "<name>". Only the published names the model can run are valid.
+  bool Variant(const CompletionRequest& rq, std::string* variant, ApiError* error) const;
   g3n_generate_options Options(const CompletionRequest& rq, int max_new) const;
 
   g3n_model* model_;
   g3n_model_info info_{};
   std::string model_id_;
+  std::vector<std::string> sub_models_;  // published sub-models the model can run
   ServiceLimits limits_;
   Admission admission_;
   SessionPool pool_;

@@ -85,6 +85,11 @@ std::optional<ApiError> ParseCommon(const json& j, CompletionRequest* r) {
     if (!m->is_string()) return Bad("model", std::string("'model' must be a string, not ") + TypeName(*m));
     r->model = m->get<std::string>();
   }
+  auto sm = j.find("submodel");
+  if (sm != j.end() && !sm->is_null()) {
+    if (!sm->is_string()) return Bad("submodel", std::string("'submodel' must be a string, not ") + TypeName(*sm));
+    r->submodel = sm->get<std::string>();
+  }
   if (auto e = GetBool(j, "stream", &r->stream)) return e;
   if (auto e = GetBool(j, "return_token_ids", &r->return_token_ids)) return e;
   if (auto e = GetBool(j, "ignore_eos", &r->ignore_eos)) return e;

@@ -2,7 +2,8 @@
 // rejection names the parameter at fault. Accepted extensions (as llama-server and vLLM name
 // them): top_k, min_p, repetition_penalty, ignore_eos (the model's end tokens do not stop the
 // answer: fixed-length answers for benchmarks), and return_token_ids, which adds the ids of the
-// prompt and of the answer to the response (choices[i].token_ids / prompt_token_ids).
+// prompt and of the answer to the response (choices[i].token_ids / prompt_token_ids), and
+// submodel: the MatFormer sub-model to answer with (also reachable as model "<id>:<name>").
 // frequency_penalty / presence_penalty / user / logit_bias {} are accepted and ignored.
 #pragma once
 #include <cstdint>
@@ -27,6 +28,7 @@ struct CompletionRequest {
   std::vector<int32_t> prompt_ids; // ... or token ids
   bool prompt_is_ids = false;
   std::string model;
+  std::string submodel;
   bool stream = false;
   bool include_usage = false;
   bool return_token_ids = false;

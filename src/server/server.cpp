@@ -91,10 +91,20 @@ void Server::Models(const HttpRequest& req, ResponseWriter& w) {
                       {"created", started_at_},
                       {"owned_by", "gemma3n.cpp"},
                       {"context_length", service_.info().context}};
+  // Each MatFormer sub-model the model can run is listed as "<id>:<name>" (what a request's
+  // `model` may name to pick it).
+  json all = json::array({model});
+  for (const std::string& sub : service_.sub_models()) {
+    json m = model;
+    m["id"] = service_.model_id() + ":" + sub;
+    m["parent"] = service_.model_id();
+    all.push_back(std::move(m));
+  }
   const std::string_view ep = Endpoint(req.path);
-  if (ep == "/models") return (void)w.Send(Json({{"object", "list"}, {"data", json::array({model})}}));
+  if (ep == "/models") return (void)w.Send(Json({{"object", "list"}, {"data", all}}));
   const std::string_view id = ep.substr(std::string_view("/models/").size());
-  if (id == service_.model_id()) return (void)w.Send(Json(model));
+  for (const json& m : all)
+    if (m["id"].get<std::string>() == id) return (void)w.Send(Json(m));
   w.Send(ErrorResponse(ApiError{404, "The model '" + std::string(id) + "' does not exist", "model", "model_not_found", ""}));
 }
 

@@ -24,7 +24,8 @@ SessionPool::~SessionPool() {
   for (Slot& s : slots_) g3n_session_free(s.session);
 }
 
-bool SessionPool::Acquire(const std::vector<int32_t>& prompt, Lease* lease, ApiError* error) {
+bool SessionPool::Acquire(const std::vector<int32_t>& prompt, const std::string& variant, Lease* lease,
+                          ApiError* error) {
   {
     std::lock_guard<std::mutex> l(mu_);
     int best = -1;
@@ -32,7 +33,7 @@ bool SessionPool::Acquire(const std::vector<int32_t>& prompt, Lease* lease, ApiE
     for (int i = 0; i < size(); ++i) {
       const Slot& s = slots_[static_cast<size_t>(i)];
       if (s.busy) continue;
-      const size_t len = CommonPrefix(s.tokens, prompt);
+      const size_t len = s.variant == variant ? CommonPrefix(s.tokens, prompt) : 0;
       if (best < 0 || len > best_len || (len == best_len && s.last_used < slots_[static_cast<size_t>(best)].last_used)) {
         best = i;
         best_len = len;
@@ -51,8 +52,16 @@ bool SessionPool::Acquire(const std::vector<int32_t>& prompt, Lease* lease, ApiE
   }
   // Outside the lock: creating a session allocates its caches.
   Slot& s = slots_[static_cast<size_t>(lease->slot)];
+  if (s.session != nullptr && s.variant != variant) {
+    g3n_session_free(s.session);
+    s.session = nullptr;
+  }
   if (s.session == nullptr) {
-    if (g3n_session_create(model_, &s.session) != G3N_OK) {
+    g3n_session_options so;
+    g3n_session_options_init(&so);
+    so.sub_model = variant.c_str();
+    s.variant = variant;
+    if (g3n_session_create_ex(model_, &so, &s.session) != G3N_OK) {
       *error = Internal("cannot create a session");
       Release(*lease);
       return false;

@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "gemma3n.h"
@@ -25,9 +26,11 @@ class SessionPool {
     g3n_session* session = nullptr;
     size_t reused = 0;  // prompt ids already in the session (before any rewind)
   };
-  // A session holding exactly `prompt` (nothing fed yet beyond the shared prefix). Callers hold
-  // an Admission slot, so an idle session always exists (size >= max_active).
-  bool Acquire(const std::vector<int32_t>& prompt, Lease* lease, ApiError* error);
+  // A session on sub-model `variant` ("" = the model's default) holding exactly `prompt`
+  // (nothing fed yet beyond the shared prefix). Only sessions of the same variant share
+  // prefixes; an idle session of another variant is replaced when it is the one evicted.
+  // Callers hold an Admission slot, so an idle session always exists (size >= max_active).
+  bool Acquire(const std::vector<int32_t>& prompt, const std::string& variant, Lease* lease, ApiError* error);
   // Returns the session; its conversation (prompt + answer) is what the next match sees.
   void Release(const Lease& lease);
 
@@ -36,6 +39,7 @@ class SessionPool {
  private:
   struct Slot {
     g3n_session* session = nullptr;
+    std::string variant;          // the sub-model the session runs
     std::vector<int32_t> tokens;  // the conversation when last released
     bool busy = false;
     uint64_t last_used = 0;

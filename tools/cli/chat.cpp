@@ -21,55 +21,29 @@
 #include <sstream>
 #include <string>
 
+#include "cli/api_model.h"
 #include "cli/common.h"
-#include "runtime/generate.h"
 #include "tokenizer/chat_template.h"
-#include "tokenizer/streaming_decoder.h"
 
 namespace g3n::cli {
-
-Result<SamplingParams> SamplingFromArgs(const Args& a, const GenerationConfig& g);  // defined in run.cpp
-Result<Tokenizer> TokenizerFromArgs(const Args& args);                             // defined in tokenize.cpp
 
 namespace {
 
 std::atomic<bool> g_interrupted{false};
 void OnInterrupt(int) { g_interrupted = true; }
 
+// One conversation on one C API session. `messages_` mirrors it as text for /save and for
+// rebuilding the session after a turn that did not fit.
 class Chat {
  public:
-  Chat(const Engine& e, const Tokenizer& tok, const SessionOptions& so, const GenerateOptions& go,
-       std::vector<ChatMessage> opening)
-      : e_(e), tok_(tok), so_(so), go_(go), opening_(std::move(opening)) {
-    Reset();
-  }
+  Chat(g3n_session* session, const g3n_generate_options& go, std::vector<ChatMessage> opening)
+      : s_(session), go_(go), opening_(std::move(opening)) {}
 
-  void Reset() {
-    session_ = e_.decoder->NewSession(so_);
-    messages_ = opening_;
-    pending_.clear();
-  }
+  Status Reset() { return Replace(opening_); }
 
   Status UserTurn(const std::string& text) {
-    const ChatMessage m = ChatMessage::Text("user", text);
-    std::vector<int32_t> prompt;
-    if (session_.pos == 0 && pending_.empty()) {
-      // Nothing in the cache yet: render the whole conversation (system prompt, loaded turns).
-      std::vector<ChatMessage> all = messages_;
-      all.push_back(m);
-      G3N_ASSIGN_OR_RETURN(prompt, EncodeChat(tok_, all, /*add_generation_prompt=*/true));
-    } else {
-      G3N_ASSIGN_OR_RETURN(std::vector<int32_t> turn, EncodeTurn(tok_, m, /*add_generation_prompt=*/true));
-      prompt = pending_;
-      prompt.insert(prompt.end(), turn.begin(), turn.end());
-    }
-    const size_t need = static_cast<size_t>(session_.pos) + prompt.size() + 1;
-    if (need > static_cast<size_t>(session_.capacity))
-      return Error("context full: this turn needs " + std::to_string(prompt.size()) + " positions, " +
-                   std::to_string(session_.capacity - session_.pos) + " of " + std::to_string(session_.capacity) +
-                   " are left; /reset starts over, --ctx N allows more");
-    messages_.push_back(m);
-    return Respond(prompt);
+    G3N_RETURN_IF_ERROR(Add(ChatMessage::Text("user", text)));
+    return Respond();
   }
 
   Status Save(const std::string& path) const {
@@ -89,66 +63,75 @@ class Chat {
     ss << in.rdbuf();
     G3N_ASSIGN_OR_RETURN(std::vector<ChatMessage> msgs, ChatFromJson(ss.str()));
     G3N_RETURN_IF_ERROR(RenderChat(msgs, false).status());
-    Reset();
-    messages_ = std::move(msgs);
+    G3N_RETURN_IF_ERROR(Replace(msgs));
     std::fprintf(stderr, "[loaded %zu messages from %s]\n", messages_.size(), path.c_str());
     if (messages_.empty() || messages_.back().role != "user") return Status();
-    G3N_ASSIGN_OR_RETURN(std::vector<int32_t> prompt, EncodeChat(tok_, messages_, true));
-    if (prompt.size() + 1 > static_cast<size_t>(session_.capacity))
-      return Error("context full: the loaded conversation needs " + std::to_string(prompt.size()) +
-                   " positions of " + std::to_string(session_.capacity));
-    return Respond(prompt);
+    return Respond();
   }
 
  private:
-  Status Respond(const std::vector<int32_t>& prompt) {
-    g_interrupted = false;
-    StreamingDecoder stream(tok_, /*skip_special=*/true);
-    const auto put = [](const std::string& s) {
-      std::fwrite(s.data(), 1, s.size(), stdout);
-      std::fflush(stdout);
-    };
-    std::vector<int32_t> out;
-    GenerateStats stats;
-    const int pos0 = session_.pos;
-    const Status st = Generate(*e_.decoder, session_, prompt, go_,
-                               [&](int32_t id) {
-                                 put(stream.Push(id));
-                                 return !g_interrupted.load();
-                               },
-                               &out, &stats);
-    put(stream.Flush());
-    put("\n");
-    if (!st.ok()) {
-      Reset();  // a failed forward leaves the cache in an unknown state
-      return Error(st.message() + " (the conversation was reset)");
+  Status Add(const ChatMessage& m) {
+    std::string text = m.text;
+    for (const ChatItem& item : m.items) {
+      if (item.type != ChatItem::Type::kText)
+        return Error("a " + m.role + " message holds an image or audio item: chat takes text only for now");
+      text += item.text;
     }
-    messages_.push_back(ChatMessage::Text("assistant", tok_.Decode(out, /*skip_special=*/true)));
-    // Generated tokens the cache has not seen (the last one when the answer was cut short), then
-    // the turn's close, which the model sampled as its stop token but was never fed.
-    const size_t fed = static_cast<size_t>(session_.pos - pos0) - prompt.size();
-    pending_.assign(out.begin() + static_cast<long>(std::min(fed, out.size())), out.end());
-    const std::vector<int32_t> close = tok_.Encode("<end_of_turn>\n", false);
-    pending_.insert(pending_.end(), close.begin(), close.end());
-    if (g_interrupted) std::fprintf(stderr, "[stopped]\n");
-    if (session_.pos >= session_.capacity)
-      std::fprintf(stderr, "[context full (%d positions): the answer was cut; /reset starts over]\n",
-                   session_.capacity);
-    std::fprintf(stderr, "[%d prompt tokens, %d generated, %.1f tok/s]\n", stats.prompt_tokens,
-                 stats.generated_tokens,
-                 stats.generated_tokens > 1 ? (stats.generated_tokens - 1) / std::max(stats.decode_seconds, 1e-9)
-                                            : 0.0);
+    const g3n_status st = g3n_session_add_message(s_, m.role.c_str(), text.c_str());
+    if (st != G3N_OK) return ApiFailure(st);
+    messages_.push_back(m);
     return Status();
   }
 
-  const Engine& e_;
-  const Tokenizer& tok_;
-  SessionOptions so_;
-  GenerateOptions go_;
+  Status Replace(const std::vector<ChatMessage>& msgs) {
+    g3n_session_reset(s_);
+    messages_.clear();
+    for (const ChatMessage& m : msgs) G3N_RETURN_IF_ERROR(Add(m));
+    return Status();
+  }
+
+  struct Reply {
+    std::string text;
+  };
+  static int OnToken(void* user, int32_t, const char* text, size_t len) {
+    std::fwrite(text, 1, len, stdout);
+    std::fflush(stdout);
+    static_cast<Reply*>(user)->text.append(text, len);
+    return g_interrupted.load() ? 1 : 0;
+  }
+
+  Status Respond() {
+    g_interrupted = false;
+    Reply reply;
+    g3n_generate_result r{};
+    const g3n_status st = g3n_session_generate(s_, &go_, OnToken, &reply, &r);
+    std::fputs("\n", stdout);
+    std::fflush(stdout);
+    if (st != G3N_OK) {
+      // The turn is dropped and the session rebuilt from the text of the earlier turns (a failed
+      // forward leaves the cache in an unknown state; a turn that did not fit stays pending).
+      const Status why = ApiFailure(st);
+      std::vector<ChatMessage> keep = messages_;
+      if (!keep.empty() && keep.back().role == "user") keep.pop_back();
+      G3N_RETURN_IF_ERROR(Replace(keep));
+      if (st == G3N_ERR_CONTEXT_FULL)
+        return Error("context full: " + why.message() + "; the turn was dropped (/reset starts over, --ctx N allows more)");
+      return Error(why.message() + " (the turn was dropped)");
+    }
+    messages_.push_back(ChatMessage::Text("assistant", reply.text));
+    if (r.finish_reason == G3N_FINISH_CALLBACK || r.finish_reason == G3N_FINISH_CANCELLED)
+      std::fprintf(stderr, "[stopped]\n");
+    if (r.finish_reason == G3N_FINISH_CONTEXT)
+      std::fprintf(stderr, "[context full: the answer was cut; /reset starts over]\n");
+    std::fprintf(stderr, "[%d prompt tokens, %d generated, %.1f tok/s]\n", r.prompt_tokens, r.generated_tokens,
+                 r.generated_tokens > 1 ? (r.generated_tokens - 1) / std::max(r.decode_seconds, 1e-9) : 0.0);
+    return Status();
+  }
+
+  g3n_session* s_;
+  g3n_generate_options go_;
   std::vector<ChatMessage> opening_;  // the --system message, if any
-  Session session_;
   std::vector<ChatMessage> messages_;
-  std::vector<int32_t> pending_;  // ids the cache still needs before the next user turn
 };
 
 // One input line (with '\' continuations); false at end of input. Ctrl-C at the prompt only
@@ -200,29 +183,30 @@ int ChatCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "submodel", "tokenizer", "system", "n", "temp", "top-k", "top-p", "min-p",
                                "repeat-penalty", "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type"});
   if (!st.ok()) return Fail(st);
-  auto tok = TokenizerFromArgs(args);
-  if (!tok.ok()) return Fail(tok.status());
-  auto engine = LoadEngine(args);
-  if (!engine.ok()) return Fail(engine.status());
-  auto so = SessionFromArgs(args, *engine);
-  if (!so.ok()) return Fail(so.status());
-  const ModelConfig& mc = engine->model->config;
-  auto sampling = SamplingFromArgs(args, mc.generation);
-  auto n = args.GetInt("n", 1024);
-  if (!sampling.ok()) return Fail(sampling.status());
-  if (!n.ok()) return Fail(n.status());
-  GenerateOptions go;
-  go.max_new_tokens = *n;
-  go.prefill_chunk = so->max_chunk;
-  go.sampling = *sampling;
-  go.stop_ids = mc.generation.eos_token_ids;
-  const int32_t end_of_turn = tok->TokenId("<end_of_turn>");
-  if (end_of_turn >= 0 && std::find(go.stop_ids.begin(), go.stop_ids.end(), end_of_turn) == go.stop_ids.end())
-    go.stop_ids.push_back(end_of_turn);
+  auto m = LoadApiModel(args);
+  if (!m.ok()) return Fail(m.status());
+  g3n_model* model = (*m)->model;
+  auto go = GenerateOptionsFromArgs(args, model, 1024);
+  if (!go.ok()) return Fail(go.status());
+  // The model's turn ends with <end_of_turn>: a stop id even where generation_config.json
+  // does not list it.
+  int32_t end_of_turn = -1;
+  size_t n = 0;
+  if (g3n_tokenize(model, "<end_of_turn>", 13, 0, &end_of_turn, 1, &n) != G3N_OK)
+    return Fail(Error(std::string("chat needs a tokenizer: ") + g3n_last_error()));
+  go->stop_ids = &end_of_turn;
+  go->num_stop_ids = 1;
+  auto owned = NewSession(model);
+  if (!owned.ok()) return Fail(owned.status());
+  g3n_session* session = owned->get();
+  g3n_model_info info{};
+  g3n_model_get_info(model, &info);
 
   std::vector<ChatMessage> opening;
   if (args.Has("system")) opening.push_back(ChatMessage::Text("system", args.Get("system")));
-  Chat chat(*engine, *tok, *so, go, opening);
+  Chat chat(session, *go, opening);
+  st = chat.Reset();
+  if (!st.ok()) return Fail(st);
 
   struct sigaction sa {};
   sa.sa_handler = OnInterrupt;
@@ -230,7 +214,7 @@ int ChatCommand(const Args& args) {
   sa.sa_flags = 0;  // no SA_RESTART: a Ctrl-C at the prompt interrupts the read
   sigaction(SIGINT, &sa, nullptr);
 
-  std::fprintf(stderr, "[gemma3n chat: %d positions of context; /help for commands]\n", so->capacity);
+  std::fprintf(stderr, "[gemma3n chat: %d positions of context; /help for commands]\n", info.context);
   std::string line;
   while (true) {
     std::fprintf(stderr, "> ");
@@ -242,8 +226,8 @@ int ChatCommand(const Args& args) {
     if (line == "/help") {
       Help();
     } else if (line == "/reset") {
-      chat.Reset();
-      std::fprintf(stderr, "[new conversation]\n");
+      turn = chat.Reset();
+      if (turn.ok()) std::fprintf(stderr, "[new conversation]\n");
     } else if (line.rfind("/save ", 0) == 0) {
       turn = chat.Save(line.substr(6));
     } else if (line.rfind("/load ", 0) == 0) {

@@ -1,92 +1,80 @@
 // gemma3n run: generate from a prompt, streaming tokens as they come, then one stats line.
+// Built on the C API: one model, one session.
+#include <algorithm>
 #include <cstdio>
-#include <memory>
+#include <vector>
 
+#include "cli/api_model.h"
 #include "cli/common.h"
-#include "runtime/generate.h"
-#include "tokenizer/streaming_decoder.h"
 #include "util/sysinfo.h"
 
 namespace g3n::cli {
+namespace {
 
-Result<SamplingParams> SamplingFromArgs(const Args& a, const GenerationConfig& g) {
-  SamplingParams p = SamplingParams::FromGeneration(g);
-  G3N_ASSIGN_OR_RETURN(double temp, a.GetDouble("temp", p.temperature));
-  G3N_ASSIGN_OR_RETURN(p.top_k, a.GetInt("top-k", p.top_k));
-  G3N_ASSIGN_OR_RETURN(double top_p, a.GetDouble("top-p", p.top_p));
-  G3N_ASSIGN_OR_RETURN(double min_p, a.GetDouble("min-p", p.min_p));
-  G3N_ASSIGN_OR_RETURN(double rep, a.GetDouble("repeat-penalty", p.repetition_penalty));
-  G3N_ASSIGN_OR_RETURN(int seed, a.GetInt("seed", 0));
-  if (temp < 0 || top_p <= 0 || top_p > 1 || min_p < 0 || min_p >= 1 || rep <= 0 || p.top_k < 0)
-    return Error("sampling flags out of range (need temp >= 0, 0 < top-p <= 1, 0 <= min-p < 1, repeat-penalty > 0)");
-  p.temperature = static_cast<float>(temp);
-  p.top_p = static_cast<float>(top_p);
-  p.min_p = static_cast<float>(min_p);
-  p.repetition_penalty = static_cast<float>(rep);
-  p.seed = static_cast<uint64_t>(seed);
-  if (a.Has("temp")) p.greedy = temp == 0.0;
-  if (a.Has("greedy")) p.greedy = true;
-  return p;
+// Streams text (or ids when the prompt was given as ids) to stdout.
+int PrintToken(void* as_ids, int32_t id, const char* text, size_t len) {
+  if (*static_cast<bool*>(as_ids)) {
+    if (id >= 0) std::printf("%d ", id);
+  } else {
+    std::fwrite(text, 1, len, stdout);
+  }
+  std::fflush(stdout);
+  return 0;
 }
 
-Result<Tokenizer> TokenizerFromArgs(const Args& args);                          // tokenize.cpp
-Result<std::vector<int32_t>> PromptFromArgs(const Args& args, const Tokenizer& tok);  // tokenize.cpp
+// The prompt into the session: --prompt TEXT through the tokenizer (with --chat as one user
+// turn of the chat template, else with <bos> unless --no-bos), or --tokens as they are.
+Status AddPrompt(const Args& args, g3n_model* model, g3n_session* s) {
+  g3n_status st = G3N_OK;
+  if (args.Has("prompt") && args.Has("chat")) {
+    st = g3n_session_add_message(s, "user", args.Get("prompt").c_str());
+  } else if (args.Has("prompt")) {
+    const std::string text = args.Get("prompt");
+    std::vector<int32_t> ids(text.size() + 2);
+    size_t n = 0;
+    st = g3n_tokenize(model, text.data(), text.size(), args.Has("no-bos") ? 0 : 1, ids.data(), ids.size(), &n);
+    if (st == G3N_OK) st = g3n_session_add_tokens(s, ids.data(), n);
+  } else if (args.Has("tokens")) {
+    G3N_ASSIGN_OR_RETURN(std::vector<int32_t> ids, ParseTokenList(args.Get("tokens")));
+    st = g3n_session_add_tokens(s, ids.data(), ids.size());
+  } else {
+    return Error("--prompt TEXT or --tokens 2,106,... is required");
+  }
+  return st == G3N_OK ? Status() : ApiFailure(st);
+}
+
+}  // namespace
 
 int RunCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "submodel", "tokens", "prompt", "n", "temp", "top-k", "top-p", "min-p", "repeat-penalty",
-                               "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type", "tokenizer", "chat",
-                               "no-bos"});
+  Status st = args.CheckKnown({"model", "submodel", "tokens", "prompt", "n", "temp", "top-k", "top-p", "min-p",
+                               "repeat-penalty", "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type",
+                               "tokenizer", "chat", "no-bos"});
   if (!st.ok()) return Fail(st);
-  // --prompt TEXT goes through the tokenizer (with --chat: as one user turn of the chat
-  // template) and streams text; --tokens 2,106,... streams ids.
-  std::unique_ptr<Tokenizer> tok;
-  Result<std::vector<int32_t>> prompt = Error("--prompt TEXT or --tokens 2,106,... is required");
-  if (args.Has("prompt")) {
-    auto t = TokenizerFromArgs(args);
-    if (!t.ok()) return Fail(t.status());
-    tok = std::make_unique<Tokenizer>(std::move(*t));
-    prompt = PromptFromArgs(args, *tok);
-  } else if (args.Has("tokens")) {
-    prompt = ParseTokenList(args.Get("tokens"));
-  }
-  if (!prompt.ok()) return Fail(prompt.status());
-  auto engine = LoadEngine(args);
-  if (!engine.ok()) return Fail(engine.status());
-  auto session_opt = SessionFromArgs(args, *engine);
-  if (!session_opt.ok()) return Fail(session_opt.status());
-  const ModelConfig& mc = engine->model->config;
-  GenerateOptions opt;
-  auto n = args.GetInt("n", 128);
-  auto sampling = SamplingFromArgs(args, mc.generation);
-  if (!n.ok()) return Fail(n.status());
-  if (!sampling.ok()) return Fail(sampling.status());
-  opt.max_new_tokens = *n;
-  opt.prefill_chunk = session_opt->max_chunk;
-  opt.sampling = *sampling;
-  opt.stop_ids = mc.generation.eos_token_ids;
+  if (!args.Has("prompt") && !args.Has("tokens")) return Fail(Error("--prompt TEXT or --tokens 2,106,... is required"));
+  auto m = LoadApiModel(args);
+  if (!m.ok()) return Fail(m.status());
+  g3n_model* model = (*m)->model;
+  auto go = GenerateOptionsFromArgs(args, model, 128);
+  if (!go.ok()) return Fail(go.status());
 
-  Session session = engine->decoder->NewSession(*session_opt);
-  GenerateStats stats;
-  std::unique_ptr<StreamingDecoder> text;
-  if (tok) text = std::make_unique<StreamingDecoder>(*tok);
-  st = Generate(*engine->decoder, session, *prompt, opt,
-                [&](int32_t id) {
-                  if (text) std::fputs(text->Push(id).c_str(), stdout);
-                  else std::printf("%d ", id);
-                  std::fflush(stdout);
-                  return true;
-                },
-                nullptr, &stats);
-  if (text) std::fputs(text->Flush().c_str(), stdout);
-  std::printf("\n");
+  auto owned = NewSession(model);
+  if (!owned.ok()) return Fail(owned.status());
+  g3n_session* session = owned->get();
+  st = AddPrompt(args, model, session);
   if (!st.ok()) return Fail(st);
+  bool as_ids = !args.Has("prompt");
+  g3n_generate_result r{};
+  const g3n_status gs = g3n_session_generate(session, &*go, PrintToken, &as_ids, &r);
+  std::printf("\n");
+  std::fflush(stdout);
+  if (gs == G3N_ERR_CONTEXT_FULL) return Fail(Error(ApiFailure(gs).message() + "; --ctx N allows a larger context"));
+  if (gs != G3N_OK) return Fail(ApiFailure(gs));
   std::fprintf(stderr,
                "[prompt %d tokens, prefill %.1f tok/s | generated %d tokens, decode %.1f tok/s | load %.2f s | "
                "peak RSS %.1f MiB]\n",
-               stats.prompt_tokens, stats.prompt_tokens / std::max(stats.prefill_seconds, 1e-9),
-               stats.generated_tokens,
-               stats.generated_tokens > 1 ? (stats.generated_tokens - 1) / std::max(stats.decode_seconds, 1e-9) : 0.0,
-               engine->load_seconds, PeakRssBytes() / 1048576.0);
+               r.prompt_tokens, r.prompt_tokens / std::max(r.prefill_seconds, 1e-9), r.generated_tokens,
+               r.generated_tokens > 1 ? (r.generated_tokens - 1) / std::max(r.decode_seconds, 1e-9) : 0.0,
+               (*m)->load_seconds, PeakRssBytes() / 1048576.0);
   return 0;
 }
 

@@ -49,7 +49,7 @@ Result<server::ServerOptions> ServerOptionsFromArgs(const Args& a) {
 
 int ServeCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "port", "host", "max-concurrent", "queue", "max-tokens", "timeout",
-                               "max-body-mb", "read-timeout", "cache-sessions", "alias", "ctx", "chunk", "kv-type", "t", "threads"});
+                               "max-body-mb", "read-timeout", "cache-sessions", "alias", "ctx", "chunk", "kv-type", "t", "threads", "submodel"});
   if (!st.ok()) return Fail(st);
   if (!args.Has("model")) return Fail(Error("--model DIR is required"));
   auto options = ServerOptionsFromArgs(args);
@@ -67,6 +67,8 @@ int ServeCommand(const Args& args) {
   mo.prefill_chunk = *chunk;
   const std::string kv = args.Get("kv-type", "f16");
   mo.kv_type = kv.c_str();
+  const std::string sub = args.Get("submodel", "");
+  mo.sub_model = sub.c_str();
 
   // SIGINT/SIGTERM are taken by sigwait below: block them before any thread starts, so that
   // every thread inherits the mask and none is interrupted.
