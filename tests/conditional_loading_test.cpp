@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "io/mapped_file.h"
 #include "model/model.h"
 #include "model/text_decoder.h"
 #include "test_util.h"
@@ -100,6 +101,41 @@ TEST(ConditionalLoading, TextRunLeavesMediaAndPleUntouched) {
   EXPECT_GT(PresentPages(emb.data, emb.data + emb.row_stride * emb.rows), 0u);
   EXPECT_GT(decoder.ple_stats().reads, 0u);
   fs::remove_all(dir);
+}
+
+// A MatFormer sub-model reads the first f columns of each down-projection row. After
+// MapRowPrefixesOnly, exactly those prefixes are mapped, even when every page of the rows had
+// been mapped before (fault-around and large folios map whole neighbourhoods).
+TEST(ConditionalLoading, RowPrefixesOnlyStayMapped) {
+  if (PresentPages(nullptr, nullptr) == SIZE_MAX) GTEST_SKIP() << "/proc/self/pagemap unavailable";
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t stride = 16 * page, used = 4 * page + 100, rows = 63, skew = 100;
+  const std::string path = ::testing::TempDir() + "/g3n_rows_" + std::to_string(getpid());
+  {
+    std::ofstream f(path, std::ios::binary);
+    const std::vector<char> bytes(stride * (rows + 1), 7);
+    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  auto file = MappedFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  const uint8_t* data = (*file)->data();
+  uint64_t sum = 0;
+  for (size_t i = 0; i < (*file)->size(); i += page) sum += data[i];  // map every page
+  ASSERT_EQ(sum, 7u * (stride * (rows + 1) / page));
+  ASSERT_EQ(PresentPages(data, data + (*file)->size()), (*file)->size() / page);  // tails mapped too
+  const uint8_t* base = data + skew;
+  MapRowPrefixesOnly(base, static_cast<int64_t>(rows), stride, used);
+  for (size_t r = 0; r < rows; ++r) {
+    const uint8_t* row = base + r * stride;
+    const uint8_t* prefix_end = row + used;
+    EXPECT_EQ(PresentPages(row, prefix_end + page - 1), (used + skew + page - 1) / page) << "row " << r;
+    // The tail's whole pages: from the page after the prefix to the page holding the next row.
+    const uint8_t* tail = data + ((reinterpret_cast<uintptr_t>(prefix_end) - reinterpret_cast<uintptr_t>(data) + page - 1) / page) * page;
+    const uint8_t* next = data + ((r + 1) * stride);
+    EXPECT_EQ(PresentPages(tail, next), 0u) << "row " << r;
+  }
+  EXPECT_EQ(base[used - 1], 7);  // still readable
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -48,4 +48,40 @@ Result<std::string> ReadTextFile(const std::string& path) {
   return ss.str();
 }
 
+void MapRowPrefixesOnly(const uint8_t* base, int64_t rows, size_t stride, size_t used) {
+  if (rows <= 0 || used == 0 || used >= stride) return;
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t first = reinterpret_cast<uintptr_t>(base);
+  const uintptr_t last = first + static_cast<size_t>(rows) * stride;
+  // A 2 MiB file folio mapped by one PMD can only be unmapped whole: map the range with
+  // page-table entries from now on.
+  const uintptr_t huge_begin = (first + page - 1) & ~(page - 1), huge_end = last & ~(page - 1);
+  if (huge_end > huge_begin) madvise(reinterpret_cast<void*>(huge_begin), huge_end - huge_begin, MADV_NOHUGEPAGE);
+  const auto touch_prefixes = [&] {
+    uint8_t sink = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      const volatile uint8_t* p = base + static_cast<size_t>(r) * stride;
+      for (size_t off = 0; off < used; off += page) sink ^= p[off];
+      sink ^= p[used - 1];
+    }
+    asm volatile("" : : "r"(sink));
+  };
+  const auto drop_tails = [&] {
+    for (int64_t r = 0; r < rows; ++r) {
+      const uintptr_t row = first + static_cast<size_t>(r) * stride;
+      const uintptr_t begin = (row + used + page - 1) & ~(page - 1);
+      const uintptr_t end = (row + stride) & ~(page - 1);
+      if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    }
+  };
+  // The first pass may zap whole PMD mappings made before NOHUGEPAGE (prefixes included); the
+  // second touch maps the prefixes with page-table entries (fault-around maps tails again),
+  // and the second drop removes those tails page by page. Later reads of the prefixes do not
+  // fault, so nothing maps the tails back.
+  touch_prefixes();
+  drop_tails();
+  touch_prefixes();
+  drop_tails();
+}
+
 }  // namespace g3n

@@ -34,4 +34,12 @@ class MappedFile {
 
 Result<std::string> ReadTextFile(const std::string& path);
 
+// For mapped weights of which only the first `used` bytes of each row are read (a MatFormer
+// sub-model's down projection: the first f of F columns): maps those prefixes in now and drops
+// the mappings of the rows' unused tails. The kernel maps pages around every page it faults
+// in (fault-around, large folios), so without this the unused columns count as resident; once
+// the prefixes are mapped no later fault brings the tails back. Only the process's page tables
+// change (the page cache and the file are untouched).
+void MapRowPrefixesOnly(const uint8_t* base, int64_t rows, size_t stride, size_t used);
+
 }  // namespace g3n

@@ -12,6 +12,16 @@
 namespace g3n {
 namespace {
 
+// Whether `p` lies in one of the model's file mappings (weights converted at load live on the
+// heap, where dropping pages would lose them).
+bool IsMapped(const Model& m, const uint8_t* p) {
+  if (m.gguf.file && m.gguf.file->Contains(p)) return true;
+  for (const SafetensorsFile& f : m.checkpoint.files)
+    if (f.file && f.file->Contains(p)) return true;
+  return false;
+}
+
+
 using json = nlohmann::json;
 
 constexpr int64_t kE4BWidth = 16384;
@@ -395,6 +405,13 @@ Result<SubModel> ApplySubModelFromArgs(const Model& model, const std::string& ch
   G3N_ASSIGN_OR_RETURN(auto applied, ApplySubModel(model.config.text, model.weights, sm.spec));
   sm.config = std::move(applied.first);
   sm.weights = std::move(applied.second);
+  // Narrowed down projections read a prefix of every row; keep the rest of each row unmapped.
+  for (size_t j = 0; j < sm.kept_layers.size(); ++j) {
+    const WeightMatrix& down = sm.weights.layers[j].down;
+    const WeightMatrix& stored = model.weights.layers[sm.kept_layers[j]].down;
+    if (down.cols < stored.cols && IsMapped(model, down.data))
+      MapRowPrefixesOnly(down.data, down.rows, down.row_stride, RowBytes(down.dtype, down.cols));
+  }
   return sm;
 }
 
