@@ -2,7 +2,8 @@
 # Installs the Debian packages the build and tests need. Idempotent: does nothing when all are
 # present. Needs root (or sudo).
 set -euo pipefail
-PACKAGES=(build-essential cmake pkg-config libhwy-dev nlohmann-json3-dev libgtest-dev libgmock-dev)
+PACKAGES=(build-essential cmake pkg-config libhwy-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+          libsndfile1-dev libsoxr-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -73,7 +73,7 @@ Session TextDecoder::NewSession(const SessionOptions& opt) const {
   return s;
 }
 
-void TextDecoder::Embed(Scratch& sc, const int32_t* tokens, int T) const {
+void TextDecoder::Embed(Scratch& sc, const int32_t* tokens, int T, const EmbeddingOverrides* overrides) const {
   const int64_t H = c_.hidden_size;
   const float scale = static_cast<float>(std::sqrt(static_cast<double>(H)));
   float* x0 = Grow(sc.x0, T * H);
@@ -81,6 +81,9 @@ void TextDecoder::Embed(Scratch& sc, const int32_t* tokens, int T) const {
     RowToF32(w_.embed.dtype, w_.embed.row(tokens[t]), H, x0 + t * H);
     for (int64_t i = 0; i < H; ++i) x0[t * H + i] *= scale;
   }
+  if (overrides == nullptr) return;
+  for (size_t j = 0; j < overrides->rows.size(); ++j)
+    std::copy(overrides->data + j * H, overrides->data + (j + 1) * H, x0 + overrides->rows[j] * H);
 }
 
 // u[t, l, :] = (RMSNorm(Wplm x0 / sqrt(H))_l + PLE[t]_l * sqrt(P)) / sqrt(2)   (spec 3.3)
@@ -368,7 +371,7 @@ void TextDecoder::Collapse(Scratch& sc, int n) const {
 }
 
 Status TextDecoder::Forward(Session& s, const int32_t* tokens, int T, const std::vector<int>& logit_rows,
-                            float* logits, ForwardTrace* trace) const {
+                            float* logits, ForwardTrace* trace, const EmbeddingOverrides* overrides) const {
   if (T <= 0) return Error("forward: empty token chunk");
   if (T > s.max_chunk)
     return Error("forward: chunk of " + std::to_string(T) + " tokens exceeds the session's max chunk " +
@@ -382,6 +385,11 @@ Status TextDecoder::Forward(Session& s, const int32_t* tokens, int T, const std:
                    " is outside the vocabulary [0, " + std::to_string(c_.vocab_size) + ")");
   for (int r : logit_rows)
     if (r < 0 || r >= T) return Error("forward: logit row " + std::to_string(r) + " outside the chunk");
+  if (overrides != nullptr) {
+    if (!overrides->rows.empty() && overrides->data == nullptr) return Error("forward: embedding overrides without data");
+    for (int r : overrides->rows)
+      if (r < 0 || r >= T) return Error("forward: embedding override row " + std::to_string(r) + " outside the chunk");
+  }
 
   Scratch& sc = s.scratch;
   const int64_t H = c_.hidden_size, A = c_.altup_num_inputs, L = c_.num_layers;
@@ -393,7 +401,7 @@ Status TextDecoder::Forward(Session& s, const int32_t* tokens, int T, const std:
     sc.ple_ids[t] = tokens[t] < c_.vocab_size_per_layer_input ? tokens[t] : 0;
   }
   ple_rows_->Prefetch(sc.ple_ids.data(), T);
-  Embed(sc, tokens, T);
+  Embed(sc, tokens, T, overrides);
   PerLayerInputs(sc, tokens, T);
   ExpandStreams(sc, T);
   if (trace != nullptr) {

@@ -40,6 +40,15 @@ struct Session {
   size_t cache_bytes() const;
 };
 
+// Input embeddings that replace the token table's for some rows of a chunk: the soft tokens of
+// images and audio clips and the hard tokens of the vision/audio embedders (ids >= 262144).
+// Each row is used as given (the embedders' outputs: unit RMS, not scaled by sqrt(H)); PLE still
+// reads its row from the id (ids past the PLE table read row 0).
+struct EmbeddingOverrides {
+  std::vector<int> rows;         // chunk rows, each at most once
+  const float* data = nullptr;   // [rows.size(), hidden_size]
+};
+
 // Optional per-stage capture for tests (all rows of the chunk).
 struct ForwardTrace {
   std::vector<float> embeddings;               // [T, H]
@@ -62,7 +71,7 @@ class TextDecoder {
   // (soft-capped, vocab wide) are written for each chunk row listed in `logit_rows`, in order.
   // KV-consumer layers run only on those rows: nothing downstream reads their other outputs.
   Status Forward(Session& s, const int32_t* tokens, int T, const std::vector<int>& logit_rows, float* logits,
-                 ForwardTrace* trace = nullptr) const;
+                 ForwardTrace* trace = nullptr, const EmbeddingOverrides* overrides = nullptr) const;
 
   const TextConfig& config() const { return c_; }
   RowSourceStats ple_stats() const { return ple_rows_->stats(); }
@@ -70,7 +79,7 @@ class TextDecoder {
   size_t repacked_bytes() const { return sparse_ffn_->repacked_bytes(); }
 
  private:
-  void Embed(Scratch& sc, const int32_t* tokens, int T) const;
+  void Embed(Scratch& sc, const int32_t* tokens, int T, const EmbeddingOverrides* overrides) const;
   void PerLayerInputs(Scratch& sc, const int32_t* tokens, int T) const;
   void ExpandStreams(Scratch& sc, int T) const;
   void Layer(int l, Session& s, int n) const;
