@@ -16,7 +16,7 @@ if [ ! -x "$BIN" ]; then
     tar -xzf "$DEST/llama_cpp_python-$VERSION.tar.gz" -C "$DEST"
   fi
   cmake -S "$SRC/vendor/llama.cpp" -B "$SRC/vendor/llama.cpp/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
-    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF > "$DEST/cmake.log"
-  cmake --build "$SRC/vendor/llama.cpp/build" --target llama-bench llama-cli -j "$(nproc)" > "$DEST/build.log"
+    -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF > "$DEST/cmake.log" 2>&1
+  cmake --build "$SRC/vendor/llama.cpp/build" --target llama-bench -j "$(nproc)" > "$DEST/build.log" 2>&1
 fi
 echo "$BIN"

@@ -81,13 +81,14 @@ ApiStatus LoadEngine(const std::string& path, const g3n_model_options& o, std::u
   if (!kv.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, kv.status().message());
   e->session.kv_type = *kv;
 
-  // A folder's tokenizer.json; a GGUF file carries its vocabulary in another form, which the
-  // engine does not read yet (token ids still work).
+  // A folder's tokenizer.json, a GGUF file's tokenizer.ggml.* metadata, or --tokenizer DIR.
   const fs::path p(path);
   std::error_code ec;
   const bool own = o.tokenizer != nullptr && o.tokenizer[0] != '\0';
   const std::string tok_dir = own ? std::string(o.tokenizer) : path;
-  if (own || (fs::is_directory(p, ec) && fs::exists(p / "tokenizer.json", ec))) {
+  const bool gguf_vocab = !own && fs::is_regular_file(p, ec) && e->model->from_gguf &&
+                          e->model->gguf.Find("tokenizer.ggml.tokens") != nullptr;
+  if (own || gguf_vocab || (fs::is_directory(p, ec) && fs::exists(p / "tokenizer.json", ec))) {
     auto tok = gemma3n::LoadTokenizer(tok_dir);
     if (!tok.ok()) return ApiError(G3N_ERR_IO, tok.status().message());
     e->tokenizer.emplace(std::move(*tok));

@@ -331,11 +331,13 @@ Status ConvertToGguf(const Model& model, const std::string& hf_dir, const std::s
   for (LayerType t : c.layer_types) swa.push_back(t == LayerType::Sliding);
   w.AddBoolArray(k + "attention.sliding_window_pattern", swa);
   w.AddU32("general.quantization_version", 2);
-  if (fs::is_regular_file(fs::path(hf_dir) / "tokenizer.model")) {
+  if (fs::is_regular_file(fs::path(hf_dir) / "tokenizer.model") || fs::is_regular_file(fs::path(hf_dir) / "tokenizer.json")) {
     G3N_ASSIGN_OR_RETURN(HfVocab vocab, ReadHfVocab(hf_dir, c.vocab_size));
     WriteGgufVocab(vocab, w);
+    if (!fs::is_regular_file(fs::path(hf_dir) / "tokenizer.model") && warning != nullptr)
+      *warning = hf_dir + " has no tokenizer.model: the GGUF's SentencePiece scores are rebuilt from tokenizer.json's merge ranks";
   } else if (warning != nullptr) {
-    *warning = hf_dir + " has no tokenizer.model: the GGUF gets no tokenizer (llama.cpp will not load it)";
+    *warning = hf_dir + " has no tokenizer: the GGUF gets none (llama.cpp will not load it)";
   }
 
   for (const GgufTensorPlan& p : plan) w.AddTensor(p.name, p.ne, p.type);

@@ -62,7 +62,8 @@ DType ChooseGgufType(const std::string& name, const std::vector<int64_t>& ne, DT
                      const GgufConvertOptions& opt);
 
 // Writes the GGUF. `hf_dir` is the HF folder (tokenizer files, config.json, generation_config.json).
-// Without tokenizer.model the file gets no tokenizer (a warning; llama.cpp cannot load it then).
+// The tokenizer comes from tokenizer.model, else from tokenizer.json (see gguf_vocab.h); without
+// either the file gets none (a warning; llama.cpp cannot load it then).
 Status ConvertToGguf(const Model& model, const std::string& hf_dir, const std::string& out_path,
                      const GgufConvertOptions& opt, std::string* warning = nullptr);
 

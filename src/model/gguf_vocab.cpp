@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "io/mapped_file.h"
 
@@ -260,14 +261,86 @@ Result<std::vector<SentencePiece>> ParseSentencePieceModel(const std::string& by
   return out;
 }
 
+Result<std::vector<SentencePiece>> SentencePiecesFromTokenizerJson(const std::string& path) {
+  G3N_ASSIGN_OR_RETURN(json tj, ReadJson(path));
+  const json* model = tj.contains("model") ? &tj["model"] : nullptr;
+  if (model == nullptr || !model->is_object() || model->value("type", "") != "BPE" || !model->contains("vocab") ||
+      !(*model)["vocab"].is_object() || !model->contains("merges") || !(*model)["merges"].is_array())
+    return Error(path + ": expected a BPE model with vocab and merges");
+  const json& vocab = (*model)["vocab"];
+  std::vector<SentencePiece> pieces(vocab.size());
+  std::vector<bool> seen(vocab.size(), false);
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    if (!it.value().is_number_integer()) return Error(path + ": vocab id of '" + it.key() + "' is not an integer");
+    const int64_t id = it.value().get<int64_t>();
+    if (id < 0 || id >= static_cast<int64_t>(pieces.size()) || seen[id])
+      return Error(path + ": vocab ids are not 0.." + std::to_string(pieces.size() - 1));
+    seen[id] = true;
+    pieces[id].piece = it.key();
+  }
+  std::unordered_map<std::string, int32_t> id_of;
+  id_of.reserve(pieces.size());
+  for (size_t i = 0; i < pieces.size(); ++i) id_of.emplace(pieces[i].piece, static_cast<int32_t>(i));
+  const json& merges = (*model)["merges"];
+  std::vector<int32_t> made_in_order;  // pieces in the order their first merge appears
+  std::vector<bool> scored(pieces.size(), false);
+  for (size_t r = 0; r < merges.size(); ++r) {
+    const json& m = merges[r];
+    std::string merged;
+    if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      merged = m[0].get<std::string>() + m[1].get<std::string>();
+    } else if (m.is_string()) {  // older "a b" form
+      const std::string s = m.get<std::string>();
+      const size_t sp = s.find(' ');
+      if (sp == std::string::npos) return Error(path + ": merge " + std::to_string(r) + " is malformed");
+      merged = s.substr(0, sp) + s.substr(sp + 1);
+    } else {
+      return Error(path + ": merge " + std::to_string(r) + " is malformed");
+    }
+    auto it = id_of.find(merged);
+    if (it == id_of.end() || scored[it->second]) continue;
+    scored[it->second] = true;
+    made_in_order.push_back(it->second);
+  }
+  for (SentencePiece& p : pieces) {
+    const std::string& s = p.piece;
+    if (s.size() == 6 && s.compare(0, 3, "<0x") == 0 && s[5] == '>') p.type = kTokByte;
+  }
+  if (tj.contains("added_tokens") && tj["added_tokens"].is_array()) {
+    for (const json& a : tj["added_tokens"]) {
+      if (!a.is_object() || !a.contains("id") || !a["id"].is_number_integer()) continue;
+      const int64_t id = a["id"].get<int64_t>();
+      if (id < 0 || id >= static_cast<int64_t>(pieces.size())) continue;
+      const bool special = a.value("special", false);
+      const std::string content = a.value("content", "");
+      pieces[id].type = content == "<unk>" ? kTokUnknown : special ? kTokControl : kTokUserDefined;
+    }
+  }
+  // SentencePiece BPE scores: 0 for added pieces, and 0, -1, -2, ... for the normal pieces in
+  // the order they are merged (below them, pieces no merge makes).
+  float next = 0.0f;
+  for (int32_t id : made_in_order)
+    if (pieces[id].type == kTokNormal) pieces[id].score = next--;
+  for (size_t id = 0; id < pieces.size(); ++id) {
+    if (pieces[id].type != kTokNormal) pieces[id].score = 0.0f;
+    else if (!scored[id]) pieces[id].score = next;
+  }
+  return pieces;
+}
+
 Result<HfVocab> ReadHfVocab(const std::string& dir_str, int vocab_size) {
   const fs::path dir(dir_str);
   const fs::path model = dir / "tokenizer.model";
-  if (!fs::is_regular_file(model))
-    return Error(model.string() + ": not found (llama.cpp's Gemma 3n converter reads the SentencePiece model)");
-  G3N_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> mf, MappedFile::Open(model.string()));
-  const std::string bytes(reinterpret_cast<const char*>(mf->data()), mf->size());
-  G3N_ASSIGN_OR_RETURN(std::vector<SentencePiece> pieces, ParseSentencePieceModel(bytes, model.string()));
+  std::vector<SentencePiece> pieces;
+  if (fs::is_regular_file(model)) {
+    G3N_ASSIGN_OR_RETURN(std::shared_ptr<MappedFile> mf, MappedFile::Open(model.string()));
+    const std::string bytes(reinterpret_cast<const char*>(mf->data()), mf->size());
+    G3N_ASSIGN_OR_RETURN(pieces, ParseSentencePieceModel(bytes, model.string()));
+  } else if (fs::is_regular_file(dir / "tokenizer.json")) {
+    G3N_ASSIGN_OR_RETURN(pieces, SentencePiecesFromTokenizerJson((dir / "tokenizer.json").string()));
+  } else {
+    return Error(dir.string() + ": neither tokenizer.model nor tokenizer.json found");
+  }
   if (vocab_size <= 0) vocab_size = static_cast<int>(pieces.size());
 
   HfVocab v;

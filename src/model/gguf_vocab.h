@@ -36,8 +36,14 @@ struct HfVocab {
   std::optional<std::string> chat_template;
 };
 
-// `vocab_size` is the model's (text_config.vocab_size). Fails if the folder has no
-// tokenizer.model (the converter's Gemma path needs it).
+// The pieces of a Hugging Face BPE tokenizer.json (model.vocab / model.merges) in SentencePiece
+// form, for folders without tokenizer.model: normal pieces score 0, -1, -2, ... in the order of
+// the first merge that makes each (pieces no merge makes score below them), added pieces 0, as
+// in a SentencePiece BPE model; "<0xXX>" pieces are byte pieces.
+Result<std::vector<SentencePiece>> SentencePiecesFromTokenizerJson(const std::string& path);
+
+// `vocab_size` is the model's (text_config.vocab_size). Reads tokenizer.model (what the
+// converter reads), else tokenizer.json (SentencePiecesFromTokenizerJson); fails if neither.
 Result<HfVocab> ReadHfVocab(const std::string& dir, int vocab_size);
 
 // Adds tokenizer.ggml.* / tokenizer.chat_template in the converter's order.

@@ -1,5 +1,10 @@
 #include "tokenizer/gemma3n_tokens.h"
 
+#include <filesystem>
+
+#include "io/gguf.h"
+#include "tokenizer/gguf_tokenizer.h"
+
 namespace g3n::gemma3n {
 
 std::vector<AddedToken> MediaTokens() {
@@ -23,7 +28,16 @@ Result<Tokenizer> FromGemma3(const Tokenizer& t) {
 
 Result<Tokenizer> LoadTokenizer(const std::string& dir, const TokenizerLoadOptions& options,
                                 TokenizerLoadInfo* info) {
-  G3N_ASSIGN_OR_RETURN(Tokenizer t, Tokenizer::FromModelDir(dir, options, info));
+  Result<Tokenizer> loaded = Error("");
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(dir, ec)) {  // a GGUF file carries its own vocabulary
+    G3N_ASSIGN_OR_RETURN(GgufFile f, OpenGguf(dir));
+    loaded = TokenizerFromGguf(f);
+  } else {
+    loaded = Tokenizer::FromModelDir(dir, options, info);
+  }
+  if (!loaded.ok()) return loaded.status();
+  Tokenizer t = std::move(*loaded);
   if (t.vocab_size() >= 262144 && t.Piece(kStartOfTurn) == "<start_of_turn>" && !HasMediaTokens(t))
     return FromGemma3(t);
   return t;

@@ -27,8 +27,9 @@ bool HasMediaTokens(const Tokenizer& t);
 // The Gemma 3n tokenizer from a Gemma 3 tokenizer.json (a copy of `t` if it is one already).
 Result<Tokenizer> FromGemma3(const Tokenizer& t);
 
-// The tokenizer of a checkpoint folder (tokenizer.json + tokenizer_config.json): a Gemma 3
-// vocabulary without the media tokens gets them (FromGemma3); any other is used as it is.
+// The tokenizer of a checkpoint folder (tokenizer.json + tokenizer_config.json) or of a GGUF
+// file (its tokenizer.ggml.* metadata): a Gemma 3 vocabulary without the media tokens gets them
+// (FromGemma3); any other is used as it is.
 Result<Tokenizer> LoadTokenizer(const std::string& dir, const TokenizerLoadOptions& options = {},
                                 TokenizerLoadInfo* info = nullptr);
 
