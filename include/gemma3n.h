@@ -60,7 +60,8 @@ typedef struct g3n_model_options {
   int threads;           /* worker threads in total; 0 = one per hardware thread */
   int context;           /* tokens per session; 0 = min(4096, the model's maximum) */
   int prefill_chunk;     /* tokens per prefill step (the largest forward); 0 = 512 */
-  int text_only;         /* nonzero: never map vision/audio weights (always the case today) */
+  int text_only;         /* nonzero: refuse images and audio (their weights are never touched);
+                          * zero (default): the towers load when the first image/audio arrives */
   const char* kv_type;   /* KV cache storage: "f32", "f16" (NULL = f16), "bf16", "q8" */
   const char* sub_model; /* MatFormer sub-model sessions run by default: a published name ("E2B",
                           * "E2.98B-layer", ...; see g3n_model_sub_model_name) or a spec file
@@ -144,8 +145,13 @@ g3n_status g3n_session_reset(g3n_session* session);
 g3n_status g3n_session_add_message(g3n_session* session, const char* role, const char* text);
 /* Appends ids as they are (no chat formatting; the caller writes <bos> and turn markers). */
 g3n_status g3n_session_add_tokens(g3n_session* session, const int32_t* ids, size_t n);
-/* Media parts of the current user turn: encoded image bytes (PNG/JPEG) or audio (WAV/MP3/FLAC).
- * Not implemented yet: they return G3N_ERR_UNSUPPORTED. */
+/* Media for the next user message: an image file (JPEG, PNG, WebP, BMP, GIF) or an audio file
+ * (WAV, FLAC, MP3, Ogg; any rate and channel count; over 30 s it becomes several 30 s clips),
+ * encoded now and placed, in the order added, before the text of the next
+ * g3n_session_add_message(s, "user", ...) (the chat template's placeholders). In raw-id mode
+ * they fill the next <image_soft_token> / <audio_soft_token> ids added instead. Bad files are
+ * G3N_ERR_INVALID_ARGUMENT; a checkpoint without the tower, or a text-only model,
+ * G3N_ERR_UNSUPPORTED. */
 g3n_status g3n_session_add_image(g3n_session* session, const void* data, size_t size);
 g3n_status g3n_session_add_audio(g3n_session* session, const void* data, size_t size);
 

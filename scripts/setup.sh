@@ -3,7 +3,7 @@
 # present. Needs root (or sudo).
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config libhwy-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          libsndfile1-dev libsoxr-dev)
+          libsndfile1-dev libsoxr-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/safetensors.h"
+#include "media_test_util.h"
 #include "test_util.h"
 
 namespace g3n {
@@ -67,6 +69,31 @@ TEST(Cli, LogitsNpyMatchesReference) {
   std::vector<float> got(want.size());
   std::memcpy(got.data(), bytes.data() + 10 + hlen, got.size() * 4);
   testing::ExpectClose(want, got.data(), 1e-4f, "logits.npy");
+}
+
+// run --audio FILE with the prompt as ids: the clip fills the <audio_soft_token> ids, and the
+// first greedy id is transformers' argmax after the prompt (tests/fixtures/tiny-audio).
+TEST(Cli, RunWithAudioFile) {
+  const std::string dir = testing::FixtureDir("tiny-audio");
+  auto ref = OpenSafetensors(dir + "/reference.safetensors");
+  ASSERT_TRUE(ref.ok());
+  const auto ids = testing::ToInts(ref->tensors.at("prompt_ids"));
+  const auto logits = testing::ToFloats(ref->tensors.at("prompt_logits"));
+  const int V = static_cast<int>(logits.size() / ids.size());
+  const std::string wav = ::testing::TempDir() + "/g3n_cli_clip.wav";
+  const std::vector<uint8_t> bytes = testing::Wav(testing::TinyAudioClip());
+  std::ofstream(wav, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  Output o = RunBinary("run --model " + dir + " --audio " + wav + " --tokens " + JoinIds(ids) + " -n 1 --greedy");
+  ASSERT_EQ(o.status, 0) << o.text;
+  const int want = testing::Argmax(logits.data() + (ids.size() - 1) * V, V);
+  EXPECT_EQ(o.text.rfind(std::to_string(want) + " ", 0), 0u) << o.text;
+  // --text-only refuses it; a missing file is named.
+  o = RunBinary("run --model " + dir + " --text-only --audio " + wav + " --tokens " + JoinIds(ids) + " -n 1");
+  EXPECT_NE(o.status, 0);
+  EXPECT_NE(o.text.find("text-only"), std::string::npos) << o.text;
+  o = RunBinary("run --model " + dir + " --audio /no/such.wav --tokens 2 -n 1");
+  EXPECT_NE(o.status, 0);
+  EXPECT_NE(o.text.find("/no/such.wav"), std::string::npos) << o.text;
 }
 
 TEST(Cli, RunStreamsIdsAndStats) {

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "cli/common.h"
 
@@ -20,7 +21,9 @@ void Usage() {
                "  chat    --model DIR [--system TEXT]   (interactive, streaming)\n"
                "  quantize --model HF_DIR --type Q4_0|Q8_0|Q4_K_M|... --out FILE.gguf\n"
                "  slice   --model E4B_DIR --submodel NAME|SPEC_FILE --out DIR|FILE.gguf [--shard-gb 4] [--type MIX]\n"
-               "  serve   --model DIR [--port 8080]   (OpenAI-compatible HTTP server)\n");
+               "  serve   --model DIR [--port 8080]   (OpenAI-compatible HTTP server)\n"
+               "  transcribe --model DIR FILE [--translate-to LANG] [--json]   (speech to text, any length)\n"
+               "  (run: --image FILE / --audio FILE, repeatable; run/chat/serve: --text-only refuses media)\n");
 }
 
 }  // namespace
@@ -32,7 +35,11 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
-  auto args = Args::Parse(argc - 2, argv + 2, {"json", "greedy", "verbose", "memory", "text-only", "ids-only", "chat", "no-bos", "pieces", "jsonl", "force", "skip-special"});
+  // `transcribe FILE ...`: the file may come first, without a flag.
+  std::string file_flag = "--file";
+  std::vector<char*> rest(argv + 2, argv + argc);
+  if (cmd == "transcribe" && !rest.empty() && rest[0][0] != '-') rest.insert(rest.begin(), file_flag.data());
+  auto args = Args::Parse(static_cast<int>(rest.size()), rest.data(), {"json", "greedy", "verbose", "memory", "text-only", "ids-only", "chat", "no-bos", "pieces", "jsonl", "force", "skip-special"});
   if (!args.ok()) {
     Fail(args.status());
     Usage();
@@ -48,6 +55,7 @@ int main(int argc, char** argv) {
   if (cmd == "quantize") return QuantizeCommand(*args);
   if (cmd == "slice") return SliceCommand(*args);
   if (cmd == "serve") return ServeCommand(*args);
+  if (cmd == "transcribe") return TranscribeCommand(*args);
   std::fprintf(stderr, "error: unknown command '%s'\n", cmd.c_str());
   Usage();
   return 2;

@@ -60,7 +60,7 @@ extern "C" {
 void g3n_model_options_init(g3n_model_options* o) {
   if (o == nullptr) return;
   *o = g3n_model_options{};
-  o->text_only = 1;
+  o->text_only = 0;
 }
 
 g3n_status g3n_model_load(const char* path, const g3n_model_options* options, g3n_model** out) {
@@ -208,14 +208,14 @@ g3n_status g3n_session_add_tokens(g3n_session* session, const int32_t* ids, size
 g3n_status g3n_session_add_image(g3n_session* session, const void* data, size_t size) {
   return Guard([&]() -> ApiStatus {
     if (session == nullptr) return Null("session");
-    return ApiError(G3N_ERR_UNSUPPORTED, "image input is not supported yet (the vision encoder is not implemented)");
+    return session->conversation.AddImage(data, size);
   });
 }
 
 g3n_status g3n_session_add_audio(g3n_session* session, const void* data, size_t size) {
   return Guard([&]() -> ApiStatus {
     if (session == nullptr) return Null("session");
-    return ApiError(G3N_ERR_UNSUPPORTED, "audio input is not supported yet (the audio encoder is not implemented)");
+    return session->conversation.AddAudio(data, size);
   });
 }
 

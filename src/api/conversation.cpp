@@ -53,6 +53,9 @@ void Conversation::Reset() {
   fed_.clear();
   pending_.clear();
   opening_.clear();
+  attached_.clear();
+  placing_.clear();
+  soft_rows_.clear();
   turns_ = 0;
   raw_ = open_turn_ = reply_open_ = false;
 }
@@ -62,6 +65,14 @@ ApiStatus Conversation::AddMessage(const std::string& role, const std::string& t
   if (!st.ok()) return st;
   if (role.empty()) return ApiError(G3N_ERR_INVALID_ARGUMENT, "message role is empty");
   ChatMessage m = ChatMessage::Text(role, text);
+  if (!attached_.empty()) {
+    if (role != "user")
+      return ApiError(G3N_ERR_INVALID_ARGUMENT, "images and audio attach to a user message, not to '" + role + "'");
+    std::vector<ChatItem> items;
+    for (const auto& b : attached_) items.push_back(ChatItem{b->image ? ChatItem::Type::kImage : ChatItem::Type::kAudio, ""});
+    if (!text.empty()) items.push_back(ChatItem{ChatItem::Type::kText, text});
+    m = ChatMessage::Items(role, std::move(items));
+  }
   if (fed_.empty() && pending_.empty() && !raw_) {
     if (role == "system" && !opening_.empty())
       return ApiError(G3N_ERR_INVALID_ARGUMENT, "a system message may only open the conversation");
@@ -70,6 +81,8 @@ ApiStatus Conversation::AddMessage(const std::string& role, const std::string& t
     auto ids = EncodeChat(*e_.tokenizer, all, false);  // checks roles and placeholders now
     if (!ids.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, ids.status().message());
     opening_ = std::move(all);
+    placing_.insert(placing_.end(), attached_.begin(), attached_.end());
+    attached_.clear();
     open_turn_ = true;
     return ApiOk();
   }
@@ -79,9 +92,17 @@ ApiStatus Conversation::AddMessage(const std::string& role, const std::string& t
                                                   std::to_string(turns_ + 1) + " cannot be '" + role + "'");
   auto ids = EncodeTurn(*e_.tokenizer, m, false);
   if (!ids.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, ids.status().message());
+  const size_t from = pending_.size();
   if (reply_open_) pending_.insert(pending_.end(), e_.close_turn.begin(), e_.close_turn.end());
-  reply_open_ = false;
   pending_.insert(pending_.end(), ids->begin(), ids->end());
+  placing_.insert(placing_.end(), attached_.begin(), attached_.end());
+  attached_.clear();
+  st = PlaceMedia(from, /*whole=*/true);
+  if (!st.ok()) {
+    pending_.resize(from);
+    return st;
+  }
+  reply_open_ = false;
   ++turns_;
   open_turn_ = true;
   return ApiOk();
@@ -91,7 +112,15 @@ ApiStatus Conversation::FlushOpening() {
   if (opening_.empty()) return ApiOk();
   auto ids = EncodeChat(*e_.tokenizer, opening_, false);
   if (!ids.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, ids.status().message());
+  const size_t from = pending_.size();
   pending_.insert(pending_.end(), ids->begin(), ids->end());
+  ApiStatus st = PlaceMedia(from, /*whole=*/true);
+  if (!st.ok()) {
+    pending_.resize(from);
+    opening_.clear();
+    placing_.clear();
+    return st;
+  }
   turns_ = static_cast<int>(std::count_if(opening_.begin(), opening_.end(),
                                           [](const ChatMessage& m) { return m.role != "system"; }));
   opening_.clear();
@@ -109,7 +138,15 @@ ApiStatus Conversation::AddTokens(const int32_t* ids, size_t n) {
   }
   ApiStatus st = FlushOpening();
   if (!st.ok()) return st;
+  const size_t from = pending_.size();
   pending_.insert(pending_.end(), ids, ids + n);
+  placing_.insert(placing_.end(), attached_.begin(), attached_.end());
+  attached_.clear();
+  st = PlaceMedia(from, /*whole=*/false);
+  if (!st.ok()) {
+    pending_.resize(from);
+    return st;
+  }
   raw_ = true;
   open_turn_ = reply_open_ = false;
   return ApiOk();
@@ -142,6 +179,7 @@ ApiStatus Conversation::Truncate(size_t n) {
   if (n > total)
     return ApiError(G3N_ERR_INVALID_ARGUMENT, "cannot truncate a conversation of " + std::to_string(total) +
                                                   " tokens to " + std::to_string(n));
+  soft_rows_.erase(soft_rows_.lower_bound(n), soft_rows_.end());
   if (n >= fed_.size()) {
     pending_.resize(n - fed_.size());
   } else {
@@ -168,10 +206,17 @@ ApiStatus Conversation::Feed(std::vector<float>* logits, bool* stopped) {
     std::vector<int> rows;
     if (last) rows.push_back(static_cast<int>(n) - 1);
     logits->resize(vocab);
+    EmbeddingOverrides media;
+    std::vector<float> media_rows;
+    ApiStatus ms = Overrides(done, n, &media, &media_rows);
+    if (!ms.ok()) {
+      pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(done));
+      return ms;
+    }
     {
       std::lock_guard<FairLock> step(e_.step_lock);
-      st = dec_.Forward(session_, pending_.data() + done, static_cast<int>(n), rows,
-                               last ? logits->data() : nullptr);
+      st = dec_.Forward(session_, pending_.data() + done, static_cast<int>(n), rows, last ? logits->data() : nullptr,
+                        nullptr, media.rows.empty() ? nullptr : &media);
     }
     if (!st.ok()) break;
     fed_.insert(fed_.end(), pending_.begin() + static_cast<long>(done), pending_.begin() + static_cast<long>(done + n));
@@ -184,6 +229,81 @@ ApiStatus Conversation::Feed(std::vector<float>* logits, bool* stopped) {
   fed_.clear();
   session_.pos = 0;
   return ApiError(G3N_ERR_INTERNAL, st.message());
+}
+
+ApiStatus Conversation::AddImage(const void* data, size_t size) {
+  if (data == nullptr || size == 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "image: no bytes");
+  auto b = std::make_shared<MediaBlock>();
+  ApiStatus st = e_.media->EncodeImage(data, size, &b->rows);
+  if (!st.ok()) return st;
+  b->count = static_cast<int>(b->rows.size() / static_cast<size_t>(e_.media->hidden()));
+  attached_.push_back(std::move(b));
+  return ApiOk();
+}
+
+ApiStatus Conversation::AddAudio(const void* data, size_t size) {
+  if (data == nullptr || size == 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "audio: no bytes");
+  std::vector<std::vector<float>> clips;
+  ApiStatus st = e_.media->EncodeAudio(data, size, &clips);
+  if (!st.ok()) return st;
+  for (std::vector<float>& c : clips) {
+    auto b = std::make_shared<MediaBlock>();
+    b->image = false;
+    b->count = static_cast<int>(c.size() / static_cast<size_t>(e_.media->hidden()));
+    b->rows = std::move(c);
+    attached_.push_back(std::move(b));
+  }
+  return ApiOk();
+}
+
+ApiStatus Conversation::PlaceMedia(size_t from, bool whole) {
+  const Media& m = *e_.media;
+  for (size_t i = from; i < pending_.size(); ++i) {
+    const int32_t id = pending_[i];
+    const bool image = m.IsImageSoftToken(id);
+    if (!image && !m.IsAudioSoftToken(id)) continue;
+    while (!placing_.empty() && placing_.front()->used == placing_.front()->count) placing_.pop_front();
+    if (placing_.empty() || placing_.front()->image != image) {
+      placing_.clear();
+      return ApiError(G3N_ERR_INVALID_ARGUMENT, std::string("the prompt has an ") +
+                                                    (image ? "<image_soft_token>" : "<audio_soft_token>") +
+                                                    " at position " + std::to_string(fed_.size() + i) +
+                                                    " with no " + (image ? "image" : "audio clip") + " left to fill it");
+    }
+    MediaBlock& b = *placing_.front();
+    soft_rows_[fed_.size() + i] = {placing_.front(), b.used++};
+  }
+  while (!placing_.empty() && placing_.front()->used == placing_.front()->count) placing_.pop_front();
+  if (whole && !placing_.empty()) {
+    placing_.clear();
+    return ApiError(G3N_ERR_INVALID_ARGUMENT, "the message's images/audio do not match its placeholders");
+  }
+  return ApiOk();
+}
+
+ApiStatus Conversation::Overrides(size_t done, size_t n, EmbeddingOverrides* out, std::vector<float>* data) {
+  Media& m = *e_.media;
+  const size_t H = static_cast<size_t>(m.hidden());
+  for (size_t j = 0; j < n; ++j) {
+    const int32_t id = pending_[done + j];
+    if (!m.IsMediaId(id)) continue;
+    const float* row = nullptr;
+    if (m.IsImageSoftToken(id) || m.IsAudioSoftToken(id)) {
+      auto it = soft_rows_.find(fed_.size() + j);
+      if (it == soft_rows_.end())
+        return ApiError(G3N_ERR_INVALID_ARGUMENT, "soft token " + std::to_string(id) + " at position " +
+                                                      std::to_string(fed_.size() + j) +
+                                                      " has no image or audio (add it with the message)");
+      row = it->second.first->rows.data() + static_cast<size_t>(it->second.second) * H;
+    } else {
+      ApiStatus st = m.HardRow(id, &row);
+      if (!st.ok()) return st;
+    }
+    out->rows.push_back(static_cast<int>(j));
+    data->insert(data->end(), row, row + H);
+  }
+  out->data = data->data();
+  return ApiOk();
 }
 
 ApiStatus Conversation::Generate(const g3n_generate_options& options, const TokenSink& sink,

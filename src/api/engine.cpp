@@ -100,6 +100,7 @@ ApiStatus LoadEngine(const std::string& path, const g3n_model_options& o, std::u
   e->eos_ids.assign(mc.generation.eos_token_ids.begin(), mc.generation.eos_token_ids.end());
 
   e->pool = std::make_unique<ThreadPool>(o.threads);
+  e->media = std::make_unique<Media>(*e->model, e->pool.get(), o.text_only != 0);
   e->default_sub_model = o.sub_model != nullptr ? o.sub_model : "";
   const Variant* v = nullptr;
   st = e->GetVariant("", &v);

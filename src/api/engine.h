@@ -11,6 +11,7 @@
 
 #include "api/api_status.h"
 #include "api/fair_lock.h"
+#include "api/media.h"
 #include "kernels/thread_pool.h"
 #include "model/model.h"
 #include "model/submodel.h"
@@ -31,6 +32,7 @@ struct Variant {
 struct Engine {
   std::unique_ptr<Model> model;
   std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<Media> media;            // image/audio towers, loaded on first use
   const TextDecoder* decoder = nullptr;  // the default variant's (g3n_model_options.sub_model)
   std::string default_sub_model;       // as given in the options
   std::string default_sub_model_name;  // its canonical name ("" = the whole model)

@@ -87,4 +87,14 @@ Result<Checkpoint> OpenCheckpoint(const std::string& dir) {
   return ck;
 }
 
+Status CheckFloatTensor(const TensorView& t, const std::string& name, const std::vector<int64_t>& shape,
+                        const std::string& shape_source) {
+  if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16)
+    return Error(t.file + ": tensor '" + name + "' has dtype " + DTypeName(t.dtype) + "; expected BF16, F16 or F32");
+  if (t.shape != shape)
+    return Error(t.file + ": tensor '" + name + "' has shape " + ShapeString(t.shape) + ", expected " +
+                 ShapeString(shape) + " from " + shape_source);
+  return Status();
+}
+
 }  // namespace g3n

@@ -27,4 +27,9 @@ struct Checkpoint {
 
 Result<Checkpoint> OpenCheckpoint(const std::string& dir);
 
+// A float weight (BF16, F16 or F32) of exactly `shape`; `shape_source` names where the expected
+// shape comes from ("config.json", "audio_config", ...) in the message.
+Status CheckFloatTensor(const TensorView& t, const std::string& name, const std::vector<int64_t>& shape,
+                        const std::string& shape_source);
+
 }  // namespace g3n

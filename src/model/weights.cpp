@@ -27,16 +27,8 @@ class Binder {
       }
       return nullptr;
     }
-    if (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16) {
-      st_ = Error(t->file + ": tensor '" + full + "' has dtype " + DTypeName(t->dtype) + "; expected BF16, F16 or F32");
-      return nullptr;
-    }
-    if (t->shape != shape) {
-      st_ = Error(t->file + ": tensor '" + full + "' has shape " + ShapeString(t->shape) + ", expected " +
-                  ShapeString(shape) + " from config.json");
-      return nullptr;
-    }
-    return t;
+    st_ = CheckFloatTensor(*t, full, shape, "config.json");
+    return st_.ok() ? t : nullptr;
   }
 
   WeightMatrix Matrix(const std::string& name, int64_t rows, int64_t cols, bool required = true) {

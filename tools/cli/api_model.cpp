@@ -1,5 +1,7 @@
 #include "cli/api_model.h"
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "util/sysinfo.h"
@@ -22,6 +24,7 @@ Result<std::unique_ptr<ApiModel>> LoadApiModel(const Args& args) {
   o.kv_type = kv.c_str();
   o.sub_model = sub.c_str();
   o.tokenizer = tok.empty() ? nullptr : tok.c_str();
+  o.text_only = args.Has("text-only") ? 1 : 0;
   auto m = std::make_unique<ApiModel>();
   const double t0 = NowSeconds();
   const g3n_status st = g3n_model_load(args.Get("model").c_str(), &o, &m->model);
@@ -33,6 +36,26 @@ Result<std::unique_ptr<ApiModel>> LoadApiModel(const Args& args) {
   }
   m->load_seconds = NowSeconds() - t0;
   return m;
+}
+
+Result<std::vector<uint8_t>> ReadBinaryFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(path + ": cannot open");
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Error(path + ": read failed");
+  return bytes;
+}
+
+Status AttachMedia(g3n_session* s, const std::vector<std::string>& images, const std::vector<std::string>& audio) {
+  for (const auto& [paths, image] : {std::pair{&images, true}, std::pair{&audio, false}}) {
+    for (const std::string& p : *paths) {
+      G3N_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadBinaryFile(p));
+      const g3n_status st = image ? g3n_session_add_image(s, bytes.data(), bytes.size())
+                                  : g3n_session_add_audio(s, bytes.data(), bytes.size());
+      if (st != G3N_OK) return Error(p + ": " + ApiFailure(st).message());
+    }
+  }
+  return Status();
 }
 
 Result<SessionPtr> NewSession(g3n_model* model) {

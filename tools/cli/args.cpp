@@ -21,8 +21,14 @@ Result<Args> Args::Parse(int argc, char** argv, const std::vector<std::string>& 
       v = argv[++i];
     }
     a.values_[k] = v;
+    a.all_[k].push_back(v);
   }
   return a;
+}
+
+std::vector<std::string> Args::GetAll(const std::string& k) const {
+  auto it = all_.find(k);
+  return it == all_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::string Args::Get(const std::string& k, const std::string& def) const {

@@ -17,9 +17,12 @@ class Args {
   Result<int> GetInt(const std::string& k, int def) const;
   Result<double> GetDouble(const std::string& k, double def) const;
   Status CheckKnown(const std::vector<std::string>& known) const;
+  // Every value of a repeatable flag (--image a.jpg --image b.png), in order.
+  std::vector<std::string> GetAll(const std::string& k) const;
 
  private:
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> values_;  // the last value of each flag
+  std::map<std::string, std::vector<std::string>> all_;
 };
 
 Result<std::vector<int32_t>> ParseTokenList(const std::string& s);

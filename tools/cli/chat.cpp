@@ -174,6 +174,8 @@ void Help() {
                "  /reset        start a new conversation (keeps --system)\n"
                "  /save FILE    write the conversation as JSON messages\n"
                "  /load FILE    read a conversation written by /save (or transformers-style JSON)\n"
+               "  /image FILE   attach an image (JPEG, PNG, WebP, BMP, GIF) to your next message\n"
+               "  /audio FILE   attach audio (WAV, FLAC, MP3, Ogg) to your next message\n"
                "  /exit         quit (so does Ctrl-D); Ctrl-C stops the current answer\n");
 }
 
@@ -181,7 +183,8 @@ void Help() {
 
 int ChatCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "submodel", "tokenizer", "system", "n", "temp", "top-k", "top-p", "min-p",
-                               "repeat-penalty", "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type"});
+                               "repeat-penalty", "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type",
+                               "text-only"});
   if (!st.ok()) return Fail(st);
   auto m = LoadApiModel(args);
   if (!m.ok()) return Fail(m.status());
@@ -232,6 +235,12 @@ int ChatCommand(const Args& args) {
       turn = chat.Save(line.substr(6));
     } else if (line.rfind("/load ", 0) == 0) {
       turn = chat.Load(line.substr(6));
+    } else if (line.rfind("/image ", 0) == 0 || line.rfind("/audio ", 0) == 0) {
+      const bool image = line[1] == 'i';
+      const std::string path = line.substr(7);
+      turn = AttachMedia(session, image ? std::vector<std::string>{path} : std::vector<std::string>{},
+                         image ? std::vector<std::string>{} : std::vector<std::string>{path});
+      if (turn.ok()) std::fprintf(stderr, "[%s attached to your next message]\n", path.c_str());
     } else if (line[0] == '/' && line.find(' ') == std::string::npos) {
       std::fprintf(stderr, "unknown command %s (/help lists them)\n", line.c_str());
     } else {

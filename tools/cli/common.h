@@ -40,5 +40,6 @@ int ChatCommand(const Args& args);
 int QuantizeCommand(const Args& args);
 int SliceCommand(const Args& args);
 int ServeCommand(const Args& args);
+int TranscribeCommand(const Args& args);
 
 }  // namespace g3n::cli

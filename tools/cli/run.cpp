@@ -26,7 +26,10 @@ int PrintToken(void* as_ids, int32_t id, const char* text, size_t len) {
 // turn of the chat template, else with <bos> unless --no-bos), or --tokens as they are.
 Status AddPrompt(const Args& args, g3n_model* model, g3n_session* s) {
   g3n_status st = G3N_OK;
-  if (args.Has("prompt") && args.Has("chat")) {
+  const std::vector<std::string> images = args.GetAll("image"), audio = args.GetAll("audio");
+  G3N_RETURN_IF_ERROR(AttachMedia(s, images, audio));
+  // Images and audio go into a user turn of the chat template: they imply --chat.
+  if (args.Has("prompt") && (args.Has("chat") || !images.empty() || !audio.empty())) {
     st = g3n_session_add_message(s, "user", args.Get("prompt").c_str());
   } else if (args.Has("prompt")) {
     const std::string text = args.Get("prompt");
@@ -48,7 +51,7 @@ Status AddPrompt(const Args& args, g3n_model* model, g3n_session* s) {
 int RunCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "submodel", "tokens", "prompt", "n", "temp", "top-k", "top-p", "min-p",
                                "repeat-penalty", "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type",
-                               "tokenizer", "chat", "no-bos"});
+                               "tokenizer", "chat", "no-bos", "image", "audio", "text-only"});
   if (!st.ok()) return Fail(st);
   if (!args.Has("prompt") && !args.Has("tokens")) return Fail(Error("--prompt TEXT or --tokens 2,106,... is required"));
   auto m = LoadApiModel(args);

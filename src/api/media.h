@@ -1,0 +1,66 @@
+// The image and audio side of a model (conditional parameter loading): which ids are
+// multimodal is read from config.json at load, but the towers and embedders are bound only when
+// the first image or audio clip arrives, then kept. `text_only` refuses media instead.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "api/api_status.h"
+#include "audio/audio_config.h"
+#include "audio/mel_features.h"
+#include "kernels/thread_pool.h"
+#include "model/model.h"
+#include "vision/vision_config.h"
+
+namespace g3n {
+class ImageEmbedder;
+class AudioTokens;
+struct AudioWeights;
+}  // namespace g3n
+
+namespace g3n::api {
+
+class Media {
+ public:
+  Media(const Model& model, ThreadPool* pool, bool text_only);
+  ~Media();
+
+  bool has_vision() const { return vision_ != nullptr; }
+  bool has_audio() const { return audio_ != nullptr; }
+  bool text_only() const { return text_only_; }
+  // Ids that take an embedder's row instead of the token table's (vision and audio ranges).
+  bool IsMediaId(int32_t id) const;
+  bool IsImageSoftToken(int32_t id) const { return vision_ && id == vision_->image_token_id; }
+  bool IsAudioSoftToken(int32_t id) const { return audio_ && id == audio_->audio_token_id; }
+  int hidden() const { return hidden_; }
+
+  // Encoded image file bytes -> [soft tokens, hidden] rows (loads the vision tower once).
+  ApiStatus EncodeImage(const void* data, size_t size, std::vector<float>* rows);
+  // Audio file bytes -> one [188, hidden] block per 30 s clip (loads the audio tower once).
+  ApiStatus EncodeAudio(const void* data, size_t size, std::vector<std::vector<float>>* clips);
+  // The hard-path row of a media id that is not a soft token (<end_of_image>, ...).
+  ApiStatus HardRow(int32_t id, const float** row);
+
+ private:
+  ApiStatus LoadVision();  // callers hold mu_
+  ApiStatus LoadAudio();
+
+  const Model& model_;
+  ThreadPool* pool_;
+  bool text_only_;
+  int hidden_;
+  std::unique_ptr<VisionConfig> vision_;  // null: the checkpoint has no vision tower
+  std::unique_ptr<AudioConfig> audio_;
+  std::mutex mu_;
+  std::unique_ptr<ImageEmbedder> image_;
+  std::unique_ptr<AudioWeights> audio_weights_;
+  std::unique_ptr<AudioTokens> audio_tokens_;
+  std::unique_ptr<LogMelExtractor> mel_;
+  std::unordered_map<int32_t, std::vector<float>> hard_rows_;
+};
+
+}  // namespace g3n::api
