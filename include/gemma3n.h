@@ -90,6 +90,9 @@ typedef struct g3n_model_info {
   size_t num_eos_ids;
   const char* sub_model;   /* the default sub-model's canonical name; "" = the whole model */
   int default_layers;      /* layers the default sub-model runs (num_layers: stored layers) */
+  int32_t first_media_id;  /* ids from here on are image/audio tokens (vocab_size if none) */
+  int has_vision;          /* the checkpoint has a vision tower (images work unless text-only) */
+  int has_audio;
 } g3n_model_info;
 
 g3n_status g3n_model_get_info(const g3n_model* model, g3n_model_info* out);

@@ -106,8 +106,12 @@ TEST(OpenAiRequest, ValidatesTypesAndRanges) {
   EXPECT_EQ(err(R"({"messages":[{"role":"user","content":"x"}],"max_tokens":1.5})").param, "max_tokens");
   EXPECT_EQ(err(R"({"messages":[{"role":"user","content":"x"}],"n":2})").param, "n");
   EXPECT_EQ(err(R"({"messages":[{"role":"wizard","content":"x"}]})").param, "messages[0].role");
-  EXPECT_EQ(err(R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:"}}]}]})").code,
+  EXPECT_EQ(err(R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:"}}]}]})").param,
+            "messages[0].content[0].image_url.url");
+  EXPECT_EQ(err(R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/y.png"}}]}]})").code,
             "unsupported_content");
+  EXPECT_EQ(err(R"({"messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"@@"}}]}]})").param,
+            "messages[0].content[0].input_audio.data");
   EXPECT_EQ(err(R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}})").param,
             "response_format");
   std::string deep(100, '[');
@@ -461,7 +465,11 @@ TEST_F(ServerTest, BadRequestsGetClearErrorsAndServerStaysUp) {
                400, "top_p");
   expect_error(Call(port_, Post("/v1/chat/completions",
                                 R"({"messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]})")),
-               400, "not supported yet");
+               400, "needs 'input_audio'");
+  // tiny-chat has no towers: valid media get a clear 400 from the model.
+  expect_error(Call(port_, Post("/v1/chat/completions",
+                                R"({"messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{"data":"UklGRg==","format":"wav"}},{"type":"text","text":"hi"}]}]})")),
+               400, "no audio tower");
   expect_error(Call(port_, Post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"a"},
                                                                         {"role":"user","content":"b"}]})")),
                400, "alternate");

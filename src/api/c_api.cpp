@@ -101,6 +101,9 @@ g3n_status g3n_model_get_info(const g3n_model* model, g3n_model_info* out) {
     out->num_eos_ids = e.eos_ids.size();
     out->sub_model = e.default_sub_model_name.c_str();
     out->default_layers = e.decoder->config().num_layers;
+    out->first_media_id = e.media->first_media_id();
+    out->has_vision = e.media->has_vision() ? 1 : 0;
+    out->has_audio = e.media->has_audio() ? 1 : 0;
     return ApiOk();
   });
 }

@@ -2,6 +2,7 @@
 // multimodal is read from config.json at load, but the towers and embedders are bound only when
 // the first image or audio clip arrives, then kept. `text_only` refuses media instead.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,12 @@ class Media {
   bool IsImageSoftToken(int32_t id) const { return vision_ && id == vision_->image_token_id; }
   bool IsAudioSoftToken(int32_t id) const { return audio_ && id == audio_->audio_token_id; }
   int hidden() const { return hidden_; }
+  int32_t first_media_id() const {
+    int32_t id = model_.config.text.vocab_size;
+    if (vision_) id = std::min(id, static_cast<int32_t>(vision_->vocab_offset));
+    if (audio_) id = std::min(id, static_cast<int32_t>(audio_->vocab_offset));
+    return id;
+  }
 
   // Encoded image file bytes -> [soft tokens, hidden] rows (loads the vision tower once).
   ApiStatus EncodeImage(const void* data, size_t size, std::vector<float>* rows);

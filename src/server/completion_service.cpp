@@ -175,22 +175,50 @@ g3n_generate_options CompletionService::Options(const CompletionRequest& rq, int
   return go;
 }
 
+bool CompletionService::BuildMediaPrompt(const CompletionRequest& rq, g3n_session* s, std::vector<int32_t>* prompt,
+                                         ApiError* error) const {
+  for (size_t i = 0; i < rq.messages.size(); ++i) {
+    const ChatTurn& t = rq.messages[i];
+    const std::string where = "messages[" + std::to_string(i) + "]";
+    for (const MediaPart& m : t.media) {
+      const g3n_status st = m.image ? g3n_session_add_image(s, m.bytes.data(), m.bytes.size())
+                                    : g3n_session_add_audio(s, m.bytes.data(), m.bytes.size());
+      if (st != G3N_OK) {
+        *error = ApiError{400, g3n_last_error(), where + ".content", "unsupported_content", ""};
+        return false;
+      }
+    }
+    if (g3n_session_add_message(s, t.role.c_str(), t.text.c_str()) != G3N_OK) {
+      *error = ApiError{400, g3n_last_error(), where, "", ""};
+      return false;
+    }
+  }
+  size_t n = 0;
+  if (g3n_session_get_tokens(s, nullptr, 0, &n) == G3N_ERR_BUFFER_TOO_SMALL) {
+    prompt->resize(n);
+    g3n_session_get_tokens(s, prompt->data(), n, &n);
+  }
+  prompt->resize(n);
+  return true;
+}
+
 void CompletionService::Handle(const CompletionRequest& rq, ResponseWriter& w) {
   std::vector<int32_t> prompt;
   ApiError err;
-  if (!Tokenize(rq, &prompt, &err)) return SendError(w, err);
+  // Images and audio are placed by the session itself (their placeholders, their rows), so such
+  // prompts are built inside a fresh session below instead of tokenized here.
+  const bool media = std::any_of(rq.messages.begin(), rq.messages.end(), [](const ChatTurn& t) { return !t.media.empty(); });
+  if (!media && !Tokenize(rq, &prompt, &err)) return SendError(w, err);
   std::string variant;
   if (!Variant(rq, &variant, &err)) return SendError(w, err);
-  const int n = static_cast<int>(prompt.size());
-  if (n + 1 > info_.context) {
-    return SendError(w, ApiError{400,
-                                 "This model's maximum context length is " + std::to_string(info_.context) +
-                                     " tokens. However, your prompt resulted in " + std::to_string(n) +
-                                     " tokens, leaving no room for an answer.",
-                                 rq.chat ? "messages" : "prompt", "context_length_exceeded", ""});
-  }
-  int max_new = std::min(limits_.max_tokens, info_.context - n);
-  if (rq.max_tokens) max_new = std::min(max_new, *rq.max_tokens);
+  const auto too_long = [&](int n) {
+    return ApiError{400,
+                    "This model's maximum context length is " + std::to_string(info_.context) +
+                        " tokens. However, your prompt resulted in " + std::to_string(n) +
+                        " tokens, leaving no room for an answer.",
+                    rq.chat ? "messages" : "prompt", "context_length_exceeded", ""};
+  };
+  if (static_cast<int>(prompt.size()) + 1 > info_.context) return SendError(w, too_long(static_cast<int>(prompt.size())));
 
   Watchdog::Watch watch;
   watch.gone = [&w] { return w.PeerGone(); };
@@ -223,7 +251,20 @@ void CompletionService::Handle(const CompletionRequest& rq, ResponseWriter& w) {
   } leave{admission_};
 
   SessionPool::Lease lease;
-  if (!pool_.Acquire(prompt, variant, &lease, &err)) return SendError(w, err);
+  if (media) {
+    if (!pool_.AcquireEmpty(variant, &lease, &err)) return SendError(w, err);
+    if (!BuildMediaPrompt(rq, lease.session, &prompt, &err) ||
+        (static_cast<int>(prompt.size()) + 1 > info_.context && (err = too_long(static_cast<int>(prompt.size())), true))) {
+      g3n_session_reset(lease.session);
+      pool_.Release(lease);
+      return SendError(w, err);
+    }
+  } else if (!pool_.Acquire(prompt, variant, &lease, &err)) {
+    return SendError(w, err);
+  }
+  const int n = static_cast<int>(prompt.size());
+  int max_new = std::min(limits_.max_tokens, info_.context - n);
+  if (rq.max_tokens) max_new = std::min(max_new, *rq.max_tokens);
 
   ResponseMeta meta = NewMeta(rq.chat, model_id_);
   meta.token_ids = rq.return_token_ids;

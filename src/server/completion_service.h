@@ -50,6 +50,9 @@ class CompletionService {
   // the form "<id>:<name>" or "<name>". Only the published names the model can run are valid.
   bool Variant(const CompletionRequest& rq, std::string* variant, ApiError* error) const;
   g3n_generate_options Options(const CompletionRequest& rq, int max_new) const;
+  // Adds the messages with their images/audio to a reset session; *prompt gets its ids.
+  bool BuildMediaPrompt(const CompletionRequest& rq, g3n_session* s, std::vector<int32_t>* prompt,
+                        ApiError* error) const;
 
   g3n_model* model_;
   g3n_model_info info_{};

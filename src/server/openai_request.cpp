@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/base64.h"
 #include "tokenizer/chat_template.h"
 
 namespace g3n::server {
@@ -161,12 +162,25 @@ std::optional<ApiError> ParseContent(const json& c, size_t i, ChatTurn* turn) {
       if (t == part.end() || !t->is_string()) return Bad(at, "a text part needs a string 'text'");
       // The chat template trims each text item and joins them as they are.
       turn->text += TrimPythonWhitespace(t->get<std::string>());
-    } else if (type == "image_url" || type == "image") {
-      return Bad(at, "image content parts are not supported yet: this build has no vision encoder",
-                 "unsupported_content");
-    } else if (type == "input_audio" || type == "audio") {
-      return Bad(at, "audio content parts are not supported yet: this build has no audio encoder",
-                 "unsupported_content");
+    } else if (type == "image_url") {
+      // {"image_url": {"url": "data:image/png;base64,..."}} (or the url as a bare string).
+      const json* u = part.contains("image_url") ? &part["image_url"] : nullptr;
+      if (u != nullptr && u->is_object() && u->contains("url")) u = &(*u)["url"];
+      if (u == nullptr || !u->is_string()) return Bad(at, "an image_url part needs 'image_url': {'url': ...}");
+      const std::string url = u->get<std::string>();
+      if (url.rfind("data:", 0) != 0)
+        return Bad(at + ".image_url.url", "only data URLs (data:image/...;base64,...) are accepted; the server fetches nothing",
+                   "unsupported_content");
+      auto bytes = DecodeDataUrl(url);
+      if (!bytes || bytes->empty()) return Bad(at + ".image_url.url", "the data URL is not valid base64");
+      turn->media.push_back(MediaPart{true, std::move(*bytes)});
+    } else if (type == "input_audio") {
+      const json* a = part.contains("input_audio") ? &part["input_audio"] : nullptr;
+      if (a == nullptr || !a->is_object() || !a->contains("data") || !(*a)["data"].is_string())
+        return Bad(at, "an input_audio part needs 'input_audio': {'data': BASE64, 'format': 'wav'|'mp3'|'flac'}");
+      auto bytes = DecodeBase64((*a)["data"].get<std::string>());
+      if (!bytes || bytes->empty()) return Bad(at + ".input_audio.data", "'data' is not valid base64");
+      turn->media.push_back(MediaPart{false, std::move(*bytes)});
     } else {
       return Bad(at, "unknown content part type '" + type + "'", "unsupported_content");
     }

@@ -16,9 +16,15 @@
 
 namespace g3n::server {
 
+struct MediaPart {
+  bool image = true;  // else audio
+  std::string bytes;  // the file, decoded from base64
+};
+
 struct ChatTurn {
   std::string role;  // "system", "user", "assistant"
   std::string text;
+  std::vector<MediaPart> media;  // image_url (data URLs) and input_audio parts, in order
 };
 
 struct CompletionRequest {

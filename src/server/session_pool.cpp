@@ -18,7 +18,11 @@ ApiError Internal(const std::string& what) {
 
 }  // namespace
 
-SessionPool::SessionPool(g3n_model* model, int size) : model_(model), slots_(static_cast<size_t>(std::max(1, size))) {}
+SessionPool::SessionPool(g3n_model* model, int size) : model_(model), slots_(static_cast<size_t>(std::max(1, size))) {
+  g3n_model_info info{};
+  g3n_model_get_info(model, &info);
+  first_media_id_ = info.first_media_id;
+}
 
 SessionPool::~SessionPool() {
   for (Slot& s : slots_) g3n_session_free(s.session);
@@ -88,6 +92,9 @@ void SessionPool::Release(const Lease& lease) {
     tokens.resize(n);
     if (g3n_session_get_tokens(s.session, tokens.data(), n, &n) != G3N_OK) tokens.clear();
   }
+  // Ids are not enough to match media: another request's image has the same soft-token ids.
+  auto media = std::find_if(tokens.begin(), tokens.end(), [&](int32_t id) { return id >= first_media_id_; });
+  tokens.erase(media, tokens.end());
   std::lock_guard<std::mutex> l(mu_);
   s.tokens = std::move(tokens);
   s.busy = false;

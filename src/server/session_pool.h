@@ -31,6 +31,13 @@ class SessionPool {
   // prefixes; an idle session of another variant is replaced when it is the one evicted.
   // Callers hold an Admission slot, so an idle session always exists (size >= max_active).
   bool Acquire(const std::vector<int32_t>& prompt, const std::string& variant, Lease* lease, ApiError* error);
+  // A session that holds nothing (reset), for prompts built inside it (images, audio).
+  bool AcquireEmpty(const std::string& variant, Lease* lease, ApiError* error) {
+    if (!Acquire({}, variant, lease, error)) return false;
+    g3n_session_reset(lease->session);
+    return true;
+  }
+
   // Returns the session; its conversation (prompt + answer) is what the next match sees.
   void Release(const Lease& lease);
 
@@ -45,6 +52,7 @@ class SessionPool {
     uint64_t last_used = 0;
   };
   g3n_model* model_;
+  int32_t first_media_id_;  // kept conversations end before the first image/audio id
   std::mutex mu_;
   std::vector<Slot> slots_;
   uint64_t clock_ = 0;

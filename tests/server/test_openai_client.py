@@ -164,13 +164,13 @@ def test_errors_are_clear_and_the_server_stays_up(client, server):
     expect_status(lambda: chat(model="m", messages=user, n=3), 400, "n = 1")
     expect_status(lambda: chat(model="m", messages=[{"role": "user", "content": "a"}, {"role": "user", "content": "b"}]),
                   400, "alternate")
-    # Unsupported media, with valid and invalid base64 alike.
+    # Media on a model without towers, invalid base64, and URLs the server will not fetch.
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
-    for part in ({"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}},
-                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,@@not-base64@@"}},
-                 {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}):
-        expect_status(lambda: chat(model="m", messages=[{"role": "user", "content": [part]}]), 400, "not supported yet",
-                      code="unsupported_content")
+    for part, needle in (({"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}}, "no vision tower"),
+                         ({"type": "image_url", "image_url": {"url": "data:image/png;base64,@@not-base64@@"}}, "base64"),
+                         ({"type": "image_url", "image_url": {"url": "http://example.com/a.png"}}, "data URLs"),
+                         ({"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}}, "no audio tower")):
+        expect_status(lambda: chat(model="m", messages=[{"role": "user", "content": [part]}]), 400, needle)
     # Too long a prompt for the context.
     long_text = " ".join(["water"] * (CTX + 100))
     expect_status(lambda: chat(model="m", messages=[{"role": "user", "content": long_text}]), 400,
