@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "gemma3n.h"
 #include "io/safetensors.h"
 #include "media_test_util.h"
 #include "test_util.h"
@@ -94,6 +95,84 @@ TEST(Cli, RunWithAudioFile) {
   o = RunBinary("run --model " + dir + " --audio /no/such.wav --tokens 2 -n 1");
   EXPECT_NE(o.status, 0);
   EXPECT_NE(o.text.find("/no/such.wav"), std::string::npos) << o.text;
+}
+
+// The answer the C API gives for one user turn with media (greedy), as text.
+std::string ApiAnswer(const std::string& fixture, const std::vector<uint8_t>& media, bool image,
+                      const std::string& text, int n) {
+  g3n_model_options o;
+  g3n_model_options_init(&o);
+  o.threads = 2;
+  g3n_model* m = nullptr;
+  EXPECT_EQ(g3n_model_load(testing::FixtureDir(fixture).c_str(), &o, &m), G3N_OK) << g3n_last_error();
+  g3n_session* s = nullptr;
+  EXPECT_EQ(g3n_session_create(m, &s), G3N_OK);
+  EXPECT_EQ(image ? g3n_session_add_image(s, media.data(), media.size()) : g3n_session_add_audio(s, media.data(), media.size()),
+            G3N_OK) << g3n_last_error();
+  EXPECT_EQ(g3n_session_add_message(s, "user", text.c_str()), G3N_OK) << g3n_last_error();
+  g3n_generate_options go;
+  g3n_generate_options_init(m, &go);
+  go.greedy = 1;
+  go.max_new_tokens = n;
+  std::string out;
+  EXPECT_EQ(g3n_session_generate(s, &go, [](void* u, int32_t, const char* t, size_t len) {
+              static_cast<std::string*>(u)->append(t, len);
+              return 0;
+            }, &out, nullptr), G3N_OK) << g3n_last_error();
+  g3n_session_free(s);
+  g3n_model_free(m);
+  return out;
+}
+
+std::string WriteTemp(const std::string& name, const std::vector<uint8_t>& bytes) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  return path;
+}
+
+// transcribe: one line per 30 s chunk with its time span; each chunk's text is what the C API
+// answers for that clip and the same request.
+TEST(Cli, TranscribeChunksLongAudio) {
+  const std::string dir = testing::FixtureDir("tiny-audio");
+  std::vector<int16_t> pcm;
+  while (pcm.size() < 16000 * 70) {
+    const std::vector<int16_t> s = testing::TinyAudioClip();
+    pcm.insert(pcm.end(), s.begin(), s.end());
+  }
+  pcm.resize(16000 * 70);
+  const std::string wav = WriteTemp("g3n_70s.wav", testing::Wav(pcm));
+  Output o = RunBinary("transcribe " + wav + " --model " + dir + " -n 3 --json");
+  ASSERT_EQ(o.status, 0) << o.text;
+  EXPECT_NE(o.text.find("transcribed in 3 chunks"), std::string::npos) << o.text;
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(o.text);
+  for (std::string l; std::getline(in, l);)
+    if (!l.empty() && l[0] == '{') lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 3u) << o.text;
+  EXPECT_EQ(lines[0]["start"], 0.0);
+  EXPECT_EQ(lines[1]["start"], 30.0);
+  EXPECT_EQ(lines[2]["end"], 70.0);
+  const std::vector<int16_t> last(pcm.begin() + 16000 * 60, pcm.end());
+  std::string want = ApiAnswer("tiny-audio", testing::Wav(last), false, "Transcribe this audio clip.", 3);
+  while (!want.empty() && (want.back() == '\n' || want.back() == ' ')) want.pop_back();
+  EXPECT_FALSE(want.empty());
+  EXPECT_EQ(lines[2]["text"], want);
+  EXPECT_NE(RunBinary("transcribe /no/such.wav --model " + dir).status, 0);
+}
+
+// run --image with a text prompt on tiny-vision: the same text as the C API.
+TEST(Cli, RunWithImageAndPrompt) {
+  auto ref = OpenSafetensors(testing::FixtureDir("tiny-vision") + "/reference.safetensors");
+  ASSERT_TRUE(ref.ok());
+  const TensorView& px = ref->tensors.at("pixels_u8");
+  const std::vector<uint8_t> bmp = testing::Bmp(px.data, static_cast<int>(px.shape[2]), static_cast<int>(px.shape[1]));
+  const std::string path = WriteTemp("g3n_img.bmp", bmp);
+  Output o = RunBinary("run --model " + testing::FixtureDir("tiny-vision") + " --image " + path +
+                       " --prompt 'What is this?' -n 5 --greedy 2>/dev/null");
+  ASSERT_EQ(o.status, 0) << o.text;
+  const std::string want = ApiAnswer("tiny-vision", bmp, true, "What is this?", 5);
+  EXPECT_FALSE(want.empty());
+  EXPECT_EQ(o.text.substr(0, want.size()), want) << o.text;
 }
 
 TEST(Cli, RunStreamsIdsAndStats) {

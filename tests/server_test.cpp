@@ -30,6 +30,7 @@
 #include "server/openai_request.h"
 #include "server/server.h"
 #include "server/stop_strings.h"
+#include "media_test_util.h"
 #include "test_util.h"
 
 namespace g3n::server {
@@ -624,6 +625,64 @@ TEST(ServerSubModels, RequestsPickTheirSubModel) {
     HttpReply bad = Call(port, Post("/v1/completions", R"({"prompt":[2,3],"max_tokens":1,"submodel":"E9B"})"));
     EXPECT_EQ(bad.status, 400);
     EXPECT_NE(bad.body.find("E2.98B-layer"), std::string::npos) << bad.body;  // lists what is available
+    server.Stop();
+  }
+  g3n_model_free(model);
+}
+
+// An input_audio part (base64 WAV) on the tiny audio model: the streamed ids are the C API's for
+// the same turn; a broken file is a 400 naming the part.
+TEST(ServerMedia, InputAudioPartMatchesTheCApi) {
+  g3n_model_options mo;
+  g3n_model_options_init(&mo);
+  mo.threads = 2;
+  g3n_model* model = nullptr;
+  ASSERT_EQ(g3n_model_load(FixtureDir("tiny-audio").c_str(), &mo, &model), G3N_OK) << g3n_last_error();
+  const std::vector<uint8_t> wav = g3n::testing::Wav(g3n::testing::TinyAudioClip());
+  std::vector<int32_t> want;
+  {
+    g3n_session* s = nullptr;
+    ASSERT_EQ(g3n_session_create(model, &s), G3N_OK);
+    ASSERT_EQ(g3n_session_add_audio(s, wav.data(), wav.size()), G3N_OK);
+    ASSERT_EQ(g3n_session_add_message(s, "user", "What is said?"), G3N_OK);
+    g3n_generate_options go;
+    g3n_generate_options_init(model, &go);
+    go.greedy = 1;
+    go.max_new_tokens = 6;
+    go.ignore_eos = 1;
+    ASSERT_EQ(g3n_session_generate(s, &go, [](void* u, int32_t id, const char*, size_t) {
+                if (id >= 0) static_cast<std::vector<int32_t>*>(u)->push_back(id);
+                return 0;
+              }, &want, nullptr), G3N_OK);
+    g3n_session_free(s);
+  }
+  static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string b64;
+  for (size_t i = 0; i < wav.size(); i += 3) {
+    const uint32_t v = (wav[i] << 16) | ((i + 1 < wav.size() ? wav[i + 1] : 0) << 8) | (i + 2 < wav.size() ? wav[i + 2] : 0);
+    b64 += kB64[(v >> 18) & 63];
+    b64 += kB64[(v >> 12) & 63];
+    b64 += i + 1 < wav.size() ? kB64[(v >> 6) & 63] : '=';
+    b64 += i + 2 < wav.size() ? kB64[v & 63] : '=';
+  }
+  {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.log_requests = false;
+    Server server(model, o);
+    ASSERT_TRUE(server.Start().ok());
+    json body = {{"messages", {{{"role", "user"},
+                                {"content", {{{"type", "input_audio"}, {"input_audio", {{"data", b64}, {"format", "wav"}}}},
+                                             {{"type", "text"}, {"text", "What is said?"}}}}}}},
+                 {"max_tokens", 6}, {"temperature", 0}, {"ignore_eos", true}, {"return_token_ids", true}};
+    HttpReply r = Call(server.port(), Post("/v1/chat/completions", body.dump()));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.Json()["choices"][0]["token_ids"].get<std::vector<int32_t>>(), want);
+    body["messages"][0]["content"][0]["input_audio"]["data"] = "AAAA";
+    HttpReply bad = Call(server.port(), Post("/v1/chat/completions", body.dump()));
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_NE(bad.body.find("audio"), std::string::npos) << bad.body;
     server.Stop();
   }
   g3n_model_free(model);

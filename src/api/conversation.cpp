@@ -78,7 +78,7 @@ ApiStatus Conversation::AddMessage(const std::string& role, const std::string& t
       return ApiError(G3N_ERR_INVALID_ARGUMENT, "a system message may only open the conversation");
     std::vector<ChatMessage> all = opening_;
     all.push_back(m);
-    auto ids = EncodeChat(*e_.tokenizer, all, false);  // checks roles and placeholders now
+    auto ids = EncodeChat(*e_.tokenizer, all, false, e_.media->token_counts());  // checks roles and placeholders now
     if (!ids.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, ids.status().message());
     opening_ = std::move(all);
     placing_.insert(placing_.end(), attached_.begin(), attached_.end());
@@ -90,7 +90,7 @@ ApiStatus Conversation::AddMessage(const std::string& role, const std::string& t
   if (!raw_ && (role == "user") != (turns_ % 2 == 0))
     return ApiError(G3N_ERR_INVALID_ARGUMENT, "conversation roles must alternate user/assistant/user/...; turn " +
                                                   std::to_string(turns_ + 1) + " cannot be '" + role + "'");
-  auto ids = EncodeTurn(*e_.tokenizer, m, false);
+  auto ids = EncodeTurn(*e_.tokenizer, m, false, e_.media->token_counts());
   if (!ids.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, ids.status().message());
   const size_t from = pending_.size();
   if (reply_open_) pending_.insert(pending_.end(), e_.close_turn.begin(), e_.close_turn.end());
@@ -110,7 +110,7 @@ ApiStatus Conversation::AddMessage(const std::string& role, const std::string& t
 
 ApiStatus Conversation::FlushOpening() {
   if (opening_.empty()) return ApiOk();
-  auto ids = EncodeChat(*e_.tokenizer, opening_, false);
+  auto ids = EncodeChat(*e_.tokenizer, opening_, false, e_.media->token_counts());
   if (!ids.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, ids.status().message());
   const size_t from = pending_.size();
   pending_.insert(pending_.end(), ids->begin(), ids->end());

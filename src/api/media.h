@@ -15,6 +15,7 @@
 #include "audio/mel_features.h"
 #include "kernels/thread_pool.h"
 #include "model/model.h"
+#include "tokenizer/chat_template.h"
 #include "vision/vision_config.h"
 
 namespace g3n {
@@ -38,6 +39,13 @@ class Media {
   bool IsImageSoftToken(int32_t id) const { return vision_ && id == vision_->image_token_id; }
   bool IsAudioSoftToken(int32_t id) const { return audio_ && id == audio_->audio_token_id; }
   int hidden() const { return hidden_; }
+  // Soft tokens per image / audio clip (what the chat template expands a placeholder to).
+  MediaTokenCounts token_counts() const {
+    MediaTokenCounts n;
+    if (vision_) n.image = vision_->soft_tokens_per_image;
+    if (audio_) n.audio = audio_->soft_tokens_per_clip;
+    return n;
+  }
   int32_t first_media_id() const {
     int32_t id = model_.config.text.vocab_size;
     if (vision_) id = std::min(id, static_cast<int32_t>(vision_->vocab_offset));

@@ -129,7 +129,7 @@ namespace {
 // Expands and tokenizes rendered text after checking that its placeholders are the messages'
 // media items and nothing the user typed.
 Result<std::vector<int32_t>> EncodeRendered(const Tokenizer& tokenizer, const std::string& rendered,
-                                            const std::vector<const ChatMessage*>& messages) {
+                                            const std::vector<const ChatMessage*>& messages, MediaTokenCounts n) {
   size_t images = 0, audios = 0;
   for (const ChatMessage* m : messages)
     for (const ChatItem& item : m->items) {
@@ -141,23 +141,23 @@ Result<std::vector<int32_t>> EncodeRendered(const Tokenizer& tokenizer, const st
     return Error("chat: the text holds " + std::to_string(text_images) + " " + std::string(kImageToken) + " and " +
                  std::to_string(text_audios) + " " + std::string(kAudioToken) + " for " + std::to_string(images) +
                  " images and " + std::to_string(audios) + " audio clips; media placeholders cannot be typed as text");
-  return tokenizer.Encode(ExpandMedia(rendered), /*add_bos=*/false);
+  return tokenizer.Encode(ExpandMedia(rendered, n.image, n.audio), /*add_bos=*/false);
 }
 
 }  // namespace
 
 Result<std::vector<int32_t>> EncodeChat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
-                                        bool add_generation_prompt) {
+                                        bool add_generation_prompt, MediaTokenCounts media_tokens) {
   G3N_ASSIGN_OR_RETURN(std::string rendered, RenderChat(messages, add_generation_prompt));
   std::vector<const ChatMessage*> all;
   for (const ChatMessage& m : messages) all.push_back(&m);
-  return EncodeRendered(tokenizer, rendered, all);
+  return EncodeRendered(tokenizer, rendered, all, media_tokens);
 }
 
 Result<std::vector<int32_t>> EncodeTurn(const Tokenizer& tokenizer, const ChatMessage& message,
-                                        bool add_generation_prompt) {
+                                        bool add_generation_prompt, MediaTokenCounts media_tokens) {
   G3N_ASSIGN_OR_RETURN(std::string rendered, RenderTurn(message, add_generation_prompt));
-  return EncodeRendered(tokenizer, rendered, {&message});
+  return EncodeRendered(tokenizer, rendered, {&message}, media_tokens);
 }
 
 Result<std::vector<ChatMessage>> ChatFromJson(const std::string& json_text) {

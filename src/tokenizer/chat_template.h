@@ -56,12 +56,17 @@ std::string ExpandMedia(std::string_view rendered, int image_tokens = 256, int a
 
 // Render + expand + tokenize (no extra <bos>). Fails if the text itself contains media
 // placeholders, which would not match the media items (the processor raises there too).
+// `media_tokens` = soft tokens per image and per audio clip (the model's; Gemma 3n: 256, 188).
+struct MediaTokenCounts {
+  int image = 256;
+  int audio = 188;
+};
 Result<std::vector<int32_t>> EncodeChat(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages,
-                                        bool add_generation_prompt);
+                                        bool add_generation_prompt, MediaTokenCounts media_tokens = {});
 
 // RenderTurn + expand + tokenize: the ids of one more turn for a conversation in the KV cache.
 Result<std::vector<int32_t>> EncodeTurn(const Tokenizer& tokenizer, const ChatMessage& message,
-                                        bool add_generation_prompt);
+                                        bool add_generation_prompt, MediaTokenCounts media_tokens = {});
 
 // Messages in the transformers form: [{"role": ..., "content": "text" | [{"type": "text",
 // "text": ...}, {"type": "image"}, {"type": "audio"}]}]. Items of other types are kept out,
