@@ -59,7 +59,7 @@ typedef struct g3n_model g3n_model;
 typedef struct g3n_model_options {
   int threads;           /* worker threads in total; 0 = one per hardware thread */
   int context;           /* tokens per session; 0 = min(4096, the model's maximum) */
-  int prefill_chunk;     /* tokens per prefill step (the largest forward); 0 = 512 */
+  int prefill_chunk;     /* tokens per prefill step (the largest forward); 0 = 128 */
   int text_only;         /* nonzero: refuse images and audio (their weights are never touched);
                           * zero (default): the towers load when the first image/audio arrives */
   const char* kv_type;   /* KV cache storage: "f32", "f16" (NULL = f16), "bf16", "q8" */

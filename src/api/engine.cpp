@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 ApiStatus CheckOptions(const g3n_model_options& o) {
   if (o.threads < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "threads must be >= 0 (0 = all hardware threads)");
   if (o.context < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "context must be >= 0 (0 = default)");
-  if (o.prefill_chunk < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "prefill_chunk must be >= 0 (0 = 512)");
+  if (o.prefill_chunk < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "prefill_chunk must be >= 0 (0 = 128)");
   return ApiOk();
 }
 
@@ -76,7 +76,7 @@ ApiStatus LoadEngine(const std::string& path, const g3n_model_options& o, std::u
   if (e->session.capacity > max_ctx)
     return ApiError(G3N_ERR_INVALID_ARGUMENT, "context " + std::to_string(o.context) + " exceeds the model's " +
                                                   std::to_string(max_ctx) + " positions");
-  e->session.max_chunk = o.prefill_chunk > 0 ? o.prefill_chunk : 512;
+  e->session.max_chunk = o.prefill_chunk > 0 ? o.prefill_chunk : kDefaultPrefillChunk;
   auto kv = ParseKvType(o.kv_type != nullptr ? o.kv_type : "f16");
   if (!kv.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, kv.status().message());
   e->session.kv_type = *kv;

@@ -25,9 +25,15 @@ struct Scratch {
   size_t bytes() const;
 };
 
+// Tokens per prefill step by default. The activations of a step grow with it (E2B: ~0.3 MiB per
+// token) while prefill speed does not: measured on the full-size E2B all-4-bit replica, 1K
+// prompt, 2 threads, chunk 128 prefilled as fast as 512 (51-65 vs 55-56 tok/s, loaded machine)
+// with a 129 MiB lower peak RSS (1524.6 vs 1653.3 MiB).
+inline constexpr int kDefaultPrefillChunk = 128;
+
 struct SessionOptions {
   int capacity = 4096;  // context size in tokens
-  int max_chunk = 512;  // largest chunk one Forward call may run (sizes the sliding-window rings)
+  int max_chunk = kDefaultPrefillChunk;  // largest chunk one Forward call may run (sizes the sliding-window rings)
   KvType kv_type = KvType::F32;
 };
 

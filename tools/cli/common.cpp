@@ -38,7 +38,7 @@ Result<int> ContextSize(const Args& args, const Engine& e) {
 Result<SessionOptions> SessionFromArgs(const Args& args, const Engine& e) {
   SessionOptions o;
   G3N_ASSIGN_OR_RETURN(o.capacity, ContextSize(args, e));
-  G3N_ASSIGN_OR_RETURN(o.max_chunk, args.GetInt("chunk", 512));
+  G3N_ASSIGN_OR_RETURN(o.max_chunk, args.GetInt("chunk", kDefaultPrefillChunk));
   if (o.max_chunk < 1) return Error("--chunk must be at least 1");
   G3N_ASSIGN_OR_RETURN(o.kv_type, ParseKvType(args.Get("kv-type", "f16")));
   return o;

@@ -25,7 +25,7 @@ struct Engine {
 Result<Engine> LoadEngine(const Args& args);
 // Context size from --ctx (default: min(4096, max_position_embeddings)).
 Result<int> ContextSize(const Args& args, const Engine& e);
-// --ctx, --chunk (prefill chunk, default 512) and --kv-type (default f16).
+// --ctx, --chunk (prefill chunk, default 128) and --kv-type (default f16).
 Result<SessionOptions> SessionFromArgs(const Args& args, const Engine& e);
 
 int Fail(const Status& st);  // prints "error: ..." and returns 1

@@ -2,7 +2,7 @@
 //
 //   serve --model DIR [--port 8080] [--host 127.0.0.1] [--max-concurrent 4] [--queue 32]
 //         [--max-tokens 2048] [--timeout 600] [--max-body-mb 16] [--read-timeout 30] [--cache-sessions N]
-//         [--alias NAME] [--ctx N] [--chunk 512] [--kv-type f16] [-t THREADS]
+//         [--alias NAME] [--ctx N] [--chunk 128] [--kv-type f16] [-t THREADS]
 //
 // Prints "listening on http://HOST:PORT" on stdout once it accepts connections (--port 0 picks
 // a free port, which that line names) and runs until SIGINT or SIGTERM, then stops cleanly:
