@@ -23,6 +23,7 @@ class Cursor {
  public:
   Cursor(const GgufFile& f) : path_(f.path()), p_(f.file->data()), n_(f.file->size()) {}
   uint64_t pos() const { return pos_; }
+  void Seek(uint64_t pos) { pos_ = pos; }
   uint64_t remaining() const { return n_ - pos_; }
   const Status& status() const { return st_; }
   bool ok() const { return st_.ok(); }
@@ -118,6 +119,26 @@ bool ReadScalar(Cursor& c, GgufType t, GgufValue& v, const std::string& what, in
   }
 }
 
+// Reads (and checks) n array elements; `store` keeps them in v.
+bool ReadElements(Cursor& c, GgufValue& v, uint64_t n, const std::string& what, bool store) {
+  int64_t iv = 0;
+  double fv = 0;
+  std::string sv;
+  if (store) {
+    if (IsIntType(v.elem_type)) v.ints.reserve(n);
+    else if (v.elem_type == GgufType::String) v.strings.reserve(n);
+    else v.floats.reserve(n);
+  }
+  for (uint64_t k = 0; k < n; ++k) {
+    if (!ReadScalar(c, v.elem_type, v, what + "[" + std::to_string(k) + "]", iv, fv, sv)) return false;
+    if (!store) continue;
+    if (IsIntType(v.elem_type)) v.ints.push_back(iv);
+    else if (v.elem_type == GgufType::String) v.strings.push_back(std::move(sv));
+    else v.floats.push_back(fv);
+  }
+  return true;
+}
+
 bool ReadValue(Cursor& c, GgufValue& v, const std::string& what) {
   uint32_t t = 0;
   const uint64_t type_at = c.pos();
@@ -138,19 +159,10 @@ bool ReadValue(Cursor& c, GgufValue& v, const std::string& what) {
     return c.Fail(what + ": array of " + std::to_string(n) + " " + GgufTypeName(v.elem_type) +
                   " elements does not fit in the " + std::to_string(c.remaining()) + " bytes left at byte " +
                   std::to_string(c.pos()) + " (file truncated or length corrupt)");
-  int64_t iv = 0;
-  double fv = 0;
-  std::string sv;
-  if (IsIntType(v.elem_type)) v.ints.reserve(n);
-  else if (v.elem_type == GgufType::String) v.strings.reserve(n);
-  else v.floats.reserve(n);
-  for (uint64_t k = 0; k < n; ++k) {
-    if (!ReadScalar(c, v.elem_type, v, what + "[" + std::to_string(k) + "]", iv, fv, sv)) return false;
-    if (IsIntType(v.elem_type)) v.ints.push_back(iv);
-    else if (v.elem_type == GgufType::String) v.strings.push_back(std::move(sv));
-    else v.floats.push_back(fv);
-  }
-  return true;
+  v.array_count = n;
+  v.array_at = c.pos();
+  v.lazy = n > kGgufEagerArray;
+  return ReadElements(c, v, n, what, /*store=*/!v.lazy);
 }
 
 }  // namespace
@@ -211,7 +223,19 @@ const char* GgmlTypeName(uint32_t t) {
 
 bool GgufValue::is_int() const { return IsIntType(type); }
 bool GgufValue::is_float() const { return type == GgufType::F32 || type == GgufType::F64; }
-size_t GgufValue::array_size() const { return ints.size() + floats.size() + strings.size(); }
+size_t GgufValue::array_size() const {
+  return lazy ? static_cast<size_t>(array_count) : ints.size() + floats.size() + strings.size();
+}
+
+Result<GgufValue> GgufFile::Materialize(const GgufValue& v) const {
+  if (!v.lazy) return v;
+  GgufValue out = v;
+  out.lazy = false;
+  Cursor c(*this);
+  c.Seek(v.array_at);
+  if (!ReadElements(c, out, v.array_count, "array", /*store=*/true)) return c.status();
+  return out;
+}
 
 int64_t GgufTensor::numel() const {
   int64_t n = 1;
@@ -281,15 +305,21 @@ Result<std::vector<int64_t>> GgufFile::GetIntArray(const std::string& key) const
     return Error(Where(key) + " is " + GgufTypeName(v->type) +
                  (v->type == GgufType::Array ? std::string(" of ") + GgufTypeName(v->elem_type) : std::string()) +
                  ", expected an array of integers");
-  return v->ints;
+  G3N_ASSIGN_OR_RETURN(GgufValue m, Materialize(*v));
+  return std::move(m.ints);
 }
 
 Result<std::vector<double>> GgufFile::GetFloatArray(const std::string& key) const {
   const GgufValue* v = Find(key);
   if (v == nullptr) return Error(path() + ": missing metadata key '" + key + "'");
-  if (v->type == GgufType::Array && (v->elem_type == GgufType::F32 || v->elem_type == GgufType::F64)) return v->floats;
-  if (v->type == GgufType::Array && IsIntType(v->elem_type) && v->elem_type != GgufType::Bool)
-    return std::vector<double>(v->ints.begin(), v->ints.end());
+  if (v->type == GgufType::Array && (v->elem_type == GgufType::F32 || v->elem_type == GgufType::F64)) {
+    G3N_ASSIGN_OR_RETURN(GgufValue m, Materialize(*v));
+    return std::move(m.floats);
+  }
+  if (v->type == GgufType::Array && IsIntType(v->elem_type) && v->elem_type != GgufType::Bool) {
+    G3N_ASSIGN_OR_RETURN(GgufValue m, Materialize(*v));
+    return std::vector<double>(m.ints.begin(), m.ints.end());
+  }
   return Error(Where(key) + " is " + GgufTypeName(v->type) +
                (v->type == GgufType::Array ? std::string(" of ") + GgufTypeName(v->elem_type) : std::string()) +
                ", expected an array of numbers");
@@ -302,7 +332,8 @@ Result<std::vector<std::string>> GgufFile::GetStringArray(const std::string& key
     return Error(Where(key) + " is " + GgufTypeName(v->type) +
                  (v->type == GgufType::Array ? std::string(" of ") + GgufTypeName(v->elem_type) : std::string()) +
                  ", expected an array of strings");
-  return v->strings;
+  G3N_ASSIGN_OR_RETURN(GgufValue m, Materialize(*v));
+  return std::move(m.strings);
 }
 
 Result<GgufFile> ParseGguf(std::shared_ptr<MappedFile> mf) {

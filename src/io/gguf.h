@@ -45,11 +45,19 @@ struct GgufValue {
   std::vector<int64_t> ints;
   std::vector<double> floats;
   std::vector<std::string> strings;
+  // Arrays longer than kGgufEagerArray (the tokenizer's 262k tokens, scores, types) are checked
+  // at open but left in the file; the Get*Array accessors read them when asked, so a model
+  // that never needs its vocabulary does not hold a copy of it.
+  bool lazy = false;
+  uint64_t array_count = 0;
+  uint64_t array_at = 0;  // file offset of the first element
 
   bool is_int() const;    // any integer type or bool
   bool is_float() const;  // F32 or F64
   size_t array_size() const;
 };
+
+inline constexpr uint64_t kGgufEagerArray = 4096;
 
 struct GgufTensor {
   std::string name;
@@ -91,6 +99,8 @@ struct GgufFile {
   Result<std::vector<double>> GetFloatArray(const std::string& key) const;
   Result<std::vector<std::string>> GetStringArray(const std::string& key) const;
   std::string Where(const std::string& key) const;  // "<path>: key 'k' (at byte N)"
+  // The value with a lazy array's elements read in (a copy of it otherwise).
+  Result<GgufValue> Materialize(const GgufValue& v) const;
 };
 
 Result<GgufFile> ParseGguf(std::shared_ptr<MappedFile> file);
