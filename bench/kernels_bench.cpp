@@ -3,8 +3,11 @@
 // their fraction of the measured bandwidth. Prefill (T = 64, 512) is compute-bound: GFLOP/s.
 //
 //   kernels_bench [--threads N] [--types Q4_0,Q8_0,...] [--tokens 1,64,512] [--shapes all|small]
-//                 [--min-time SECONDS] [--json FILE] [--hot 1]
+//                 [--min-time SECONDS] [--json FILE] [--hot 1] [--path auto|gemm|rowdot]
 // --hot 1 keeps one copy of each matrix (cache-resident when small): the kernels' compute ceiling.
+// --path forces one of the float-weight paths (kernels/gemm.h) instead of MatMul's choice by T;
+// --shapes audio gives the conformer's matrices (T = 750 frames for a 30 s clip), --shapes vision
+// the largest of MobileNet-V5's.
 //
 // Matrices are built from 64 properly quantized random rows repeated, and decode cycles through
 // enough copies of them (>= 1 GiB in all) that they stream from DRAM as a model's weights do.
@@ -21,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/gemm.h"
 #include "kernels/ops.h"
 #include "kernels/quant/quant.h"
 #include "kernels/quant/quant_matmul.h"
@@ -131,6 +135,7 @@ int main(int argc, char** argv) {
   std::string json;
   double min_time = 1.0;
   bool hot = false;
+  std::string path = "auto";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--threads") threads = std::atoi(v.c_str());
@@ -140,11 +145,17 @@ int main(int argc, char** argv) {
     else if (k == "--min-time") min_time = std::atof(v.c_str());
     else if (k == "--json") json = v;
     else if (k == "--hot") hot = v == "1";
+    else if (k == "--path") path = v;
     else { std::fprintf(stderr, "unknown flag %s\n", k.c_str()); return 2; }
   }
+  using MatMulFn = void (*)(const WeightMatrix&, const float*, int64_t, float*, int64_t, ThreadPool*);
+  MatMulFn matmul = MatMul;
+  if (path == "gemm") matmul = GemmMatMul;
+  else if (path == "rowdot") matmul = RowDotMatMul;
+  else if (path != "auto") { std::fprintf(stderr, "unknown path %s\n", path.c_str()); return 2; }
   ThreadPool pool(threads);
-  std::printf("kernel targets: float %s, quantized %s; %d threads\n", KernelTargetName(), QuantKernelTarget(),
-              threads);
+  std::printf("kernel targets: float %s, quantized %s; %d threads; float path %s\n", KernelTargetName(),
+              QuantKernelTarget(), threads, path.c_str());
   const double bw = MeasureBandwidth(&pool, min_time);
   std::printf("memory read bandwidth: %.2f GB/s (streaming sum, 1 GiB)\n\n", bw);
 
@@ -153,6 +164,13 @@ int main(int argc, char** argv) {
                                       {"ffn down 2048x8192", 2048, 8192}, {"lm head 262400x2048", 262400, 2048}};
   if (shapes == "small") shape_list.resize(3);
   if (shapes == "tiny") shape_list = {{"512x2048 (L2)", 512, 2048}};
+  if (shapes == "audio")
+    shape_list = {{"audio 1536x1536", 1536, 1536}, {"audio up 6144x1536", 6144, 1536},
+                  {"audio down 1536x6144", 1536, 6144}};
+  if (shapes == "vision")  // MobileNet-V5 pointwise convs and mobile attention (T = 576 .. 36864 pixels)
+    shape_list = {{"vision 2560x1280", 2560, 1280}, {"vision 1280x2560", 1280, 2560}, {"vision 640x1280", 640, 1280},
+                  {"vision attn 512x1152", 512, 1152}, {"vision 64x576", 64, 576}, {"vision 576x64", 576, 64},
+                  {"vision 128x512", 128, 512}};
 
   std::vector<Result> results;
   std::printf("%-6s %-22s %5s %10s %9s %7s %9s %9s\n", "type", "shape", "T", "ms", "GB/s", "of bw", "GFLOP/s",
@@ -175,7 +193,7 @@ int main(int argc, char** argv) {
         std::normal_distribution<float> nd(0.0f, 1.0f);
         for (float& v : X) v = nd(rng);
         // One untimed call warms the pool and the activation buffers.
-        MatMul(w.m, X.data(), T, Y.data(), s.rows, &pool);
+        matmul(w.m, X.data(), T, Y.data(), s.rows, &pool);
         double best = 1e30, best_cpu = 1e30;
         int iters = 0;
         const auto start = Clock::now();
@@ -184,7 +202,7 @@ int main(int argc, char** argv) {
           m.data = w.copies[static_cast<size_t>(iters) % w.copies.size()].data();
           const double c0 = CpuSeconds();
           const auto t0 = Clock::now();
-          MatMul(m, X.data(), T, Y.data(), s.rows, &pool);
+          matmul(m, X.data(), T, Y.data(), s.rows, &pool);
           best = std::min(best, Seconds(t0, Clock::now()));
           best_cpu = std::min(best_cpu, (CpuSeconds() - c0) / threads);
           ++iters;

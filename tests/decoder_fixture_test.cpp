@@ -88,16 +88,19 @@ TEST_P(DecoderFixture, ChunkedPrefillMatchesAcrossChunkSizes) {
     EXPECT_EQ(s.pos, whole.pos);
     const int kv_dim = model_->config.text.num_kv_heads * model_->config.text.head_dim;
     std::vector<float> a(kv_dim), b(kv_dim);
+    // Whole-prompt prefill takes the blocked GEMM (T >= kGemmMinRows) and small chunks the
+    // row-dot path: the same fp32 sums in another order, ~1e-5 apart on this model.
+    constexpr float kCacheTol = 3e-5f;
     for (size_t l = 0; l < s.k_cache.size(); ++l) {
       ASSERT_EQ(s.k_cache[l] == nullptr, model_->config.text.is_kv_consumer(static_cast<int>(l)));
       if (!s.k_cache[l]) continue;
       for (int p = 0; p < T(); ++p) {
         whole.k_cache[l]->ReadRow(p, a.data());
         s.k_cache[l]->ReadRow(p, b.data());
-        ASSERT_LE(testing::MaxAbsDiff(a.data(), b.data(), kv_dim), 1e-5f) << "k layer " << l << " pos " << p;
+        ASSERT_LE(testing::MaxAbsDiff(a.data(), b.data(), kv_dim), kCacheTol) << "k layer " << l << " pos " << p;
         whole.v_cache[l]->ReadRow(p, a.data());
         s.v_cache[l]->ReadRow(p, b.data());
-        ASSERT_LE(testing::MaxAbsDiff(a.data(), b.data(), kv_dim), 1e-5f) << "v layer " << l << " pos " << p;
+        ASSERT_LE(testing::MaxAbsDiff(a.data(), b.data(), kv_dim), kCacheTol) << "v layer " << l << " pos " << p;
       }
     }
   }

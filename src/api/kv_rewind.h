@@ -9,7 +9,9 @@ namespace g3n::api {
 // Global layers keep every position. A sliding-window ring of S slots holds positions
 // [old_pos - S, old_pos); the next query at `pos` reads [pos - window + 1, pos), so the rewind
 // is safe while old_pos - pos <= S - window + 1 (rings are window + max_chunk - 1 long, so any
-// rewind of up to max_chunk positions). Stale rows past `pos` are overwritten before they are
+// rewind of up to max_chunk positions). old_pos is the highest position ever written
+// (Session::written), not the current one: after an earlier rewind the rows above pos still
+// occupy the ring. Stale rows past `pos` are overwritten before they are
 // read, since a chunk writes all its keys before it attends.
 bool CanRewind(const Session& session, int window, int pos);
 

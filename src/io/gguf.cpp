@@ -461,6 +461,9 @@ Result<GgufFile> ParseGguf(std::shared_ptr<MappedFile> mf) {
                    std::to_string(a.offset + a.nbytes) + ") and '" + b.name + "' [" + std::to_string(b.offset) +
                    ", ...) overlap in the data section");
   }
+  // Everything before the data section has been parsed (the vocabulary alone is ~6 MB): its
+  // pages need not stay mapped.
+  DropPages(f.file->data(), f.data_offset);
   return f;
 }
 

@@ -49,6 +49,13 @@ Result<std::string> ReadTextFile(const std::string& path) {
   return ss.str();
 }
 
+void DropPages(const void* p, size_t n) {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) & ~(page - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 void MapRowPrefixesOnly(const uint8_t* base, int64_t rows, size_t stride, size_t used) {
   if (rows <= 0 || used == 0 || used >= stride) return;
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));

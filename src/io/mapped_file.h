@@ -34,6 +34,10 @@ class MappedFile {
 
 Result<std::string> ReadTextFile(const std::string& path);
 
+// Unmaps the whole pages inside [p, p + n) of a read-only file mapping (madvise MADV_DONTNEED):
+// they leave this process's RSS and are read again from the page cache if touched.
+void DropPages(const void* p, size_t n);
+
 // For mapped weights of which only the first `used` bytes of each row are read (a MatFormer
 // sub-model's down projection: the first f of F columns): maps those prefixes in now and drops
 // the mappings of the rows' unused tails. The kernel maps pages around every page it faults

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/gemm.h"
 #include "kernels/ops.h"
 #include "kernels/quant/quant_matmul.h"
 
@@ -200,21 +201,36 @@ HWY_EXPORT(DotF32);
 HWY_EXPORT(AxpyF32);
 HWY_EXPORT(TargetName);
 
-void MatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool) {
+void RowDotMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool) {
   using RowsFn = void (*)(const uint8_t*, size_t, int64_t, int64_t, int64_t, const float*, int64_t, float*, int64_t);
   RowsFn fn = nullptr;
   switch (W.dtype) {
     case DType::F32: fn = HWY_DYNAMIC_DISPATCH(MatMulRowsF32); break;
     case DType::BF16: fn = HWY_DYNAMIC_DISPATCH(MatMulRowsBF16); break;
     case DType::F16: fn = HWY_DYNAMIC_DISPATCH(MatMulRowsF16); break;
-    default:
-      QuantMatMul(W, X, T, Y, ldy, pool);  // block formats; other types are rejected at load
-      return;
+    default: return;  // MatMul routes every other type elsewhere
   }
   // Split by output rows; small chunks keep both threads busy on narrow matrices.
   const int64_t grain = std::max<int64_t>(4, 8192 / std::max<int64_t>(1, W.cols * T));
   ParallelFor(pool, W.rows, [&](int64_t r0, int64_t r1) { fn(W.data, W.row_stride, r0, r1, W.cols, X, T, Y, ldy); },
               grain);
+}
+
+void MatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool) {
+  switch (W.dtype) {
+    case DType::F32:
+    case DType::BF16:
+    case DType::F16:
+      if (T >= kGemmMinRows) {
+        GemmMatMul(W, X, T, Y, ldy, pool);
+      } else {
+        RowDotMatMul(W, X, T, Y, ldy, pool);
+      }
+      return;
+    default:
+      QuantMatMul(W, X, T, Y, ldy, pool);  // block formats; other types are rejected at load
+      return;
+  }
 }
 
 float Dot(const float* a, const float* b, int64_t n) { return HWY_DYNAMIC_DISPATCH(DotF32)(a, b, n); }

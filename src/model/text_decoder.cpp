@@ -422,7 +422,9 @@ Status TextDecoder::Forward(Session& s, const int32_t* tokens, int T, const std:
     Layer(static_cast<int>(l), s, n);
     if (trace != nullptr) trace->layer_out[l].assign(sc.streams.begin(), sc.streams.begin() + A * n * H);
   }
+  if (s.pos == 0) s.written = 0;  // a cache started over
   s.pos += T;
+  s.written = std::max(s.written, s.pos);
   if (logit_rows.empty()) return Status();
 
   Collapse(sc, n);

@@ -41,6 +41,10 @@ struct Session {
   int capacity = 0;  // positions the cache can hold
   int max_chunk = 0;
   int pos = 0;       // tokens already in the cache
+  // One past the highest position written since the cache was last emptied (pos = 0). After a
+  // rewind it stays above pos: a sliding-window ring then holds [written - slots, written),
+  // not [pos - slots, pos).
+  int written = 0;
   std::vector<std::unique_ptr<KvStore>> k_cache, v_cache;  // per layer; null for KV consumers
   Scratch scratch;
   size_t cache_bytes() const;

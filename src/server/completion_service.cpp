@@ -1,6 +1,9 @@
 #include "server/completion_service.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include "model/published_submodels.h"
@@ -175,14 +178,43 @@ g3n_generate_options CompletionService::Options(const CompletionRequest& rq, int
   return go;
 }
 
+bool CompletionService::MediaBytes(const MediaPart& m, std::string* bytes, ApiError* error) const {
+  if (m.path.empty()) {
+    *bytes = m.bytes;
+    return true;
+  }
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dir = limits_.media_dir.empty() ? fs::path() : fs::weakly_canonical(limits_.media_dir, ec);
+  const fs::path file = fs::weakly_canonical(m.path, ec);
+  const auto rel = dir.empty() ? fs::path() : file.lexically_relative(dir);
+  if (dir.empty() || rel.empty() || *rel.begin() == "..") {
+    *error = ApiError{400,
+                      "local file '" + m.path + "' is not served" +
+                          (dir.empty() ? std::string(" (start the server with --media-dir DIR to allow files under DIR)")
+                                       : " (outside --media-dir " + dir.string() + ")"),
+                      "image_url", "unsupported_content", ""};
+    return false;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    *error = ApiError{400, "cannot read local file '" + m.path + "'", "image_url", "", ""};
+    return false;
+  }
+  bytes->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return true;
+}
+
 bool CompletionService::BuildMediaPrompt(const CompletionRequest& rq, g3n_session* s, std::vector<int32_t>* prompt,
                                          ApiError* error) const {
   for (size_t i = 0; i < rq.messages.size(); ++i) {
     const ChatTurn& t = rq.messages[i];
     const std::string where = "messages[" + std::to_string(i) + "]";
     for (const MediaPart& m : t.media) {
-      const g3n_status st = m.image ? g3n_session_add_image(s, m.bytes.data(), m.bytes.size())
-                                    : g3n_session_add_audio(s, m.bytes.data(), m.bytes.size());
+      std::string local;
+      if (!MediaBytes(m, &local, error)) return false;
+      const g3n_status st = m.image ? g3n_session_add_image(s, local.data(), local.size())
+                                    : g3n_session_add_audio(s, local.data(), local.size());
       if (st != G3N_OK) {
         *error = ApiError{400, g3n_last_error(), where + ".content", "unsupported_content", ""};
         return false;

@@ -22,6 +22,7 @@ struct ServiceLimits {
   int max_tokens = 2048;    // cap on max_tokens (and the default when a request gives none)
   double timeout_s = 600;   // per request, queueing included; past it the answer is cut
   int cache_sessions = 0;   // sessions kept for the prefix cache; 0: 2 x max_concurrent
+  std::string media_dir;    // image_url parts may name local files under it; empty: none
 };
 
 struct ServiceStats {
@@ -51,6 +52,8 @@ class CompletionService {
   bool Variant(const CompletionRequest& rq, std::string* variant, ApiError* error) const;
   g3n_generate_options Options(const CompletionRequest& rq, int max_new) const;
   // Adds the messages with their images/audio to a reset session; *prompt gets its ids.
+  // The bytes of a media part: inline, or a local file under limits_.media_dir.
+  bool MediaBytes(const MediaPart& m, std::string* bytes, ApiError* error) const;
   bool BuildMediaPrompt(const CompletionRequest& rq, g3n_session* s, std::vector<int32_t>* prompt,
                         ApiError* error) const;
 

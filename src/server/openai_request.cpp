@@ -168,19 +168,24 @@ std::optional<ApiError> ParseContent(const json& c, size_t i, ChatTurn* turn) {
       if (u != nullptr && u->is_object() && u->contains("url")) u = &(*u)["url"];
       if (u == nullptr || !u->is_string()) return Bad(at, "an image_url part needs 'image_url': {'url': ...}");
       const std::string url = u->get<std::string>();
+      if (url.rfind("file://", 0) == 0 || url.rfind("/", 0) == 0) {
+        turn->media.push_back(MediaPart{true, "", url.rfind("file://", 0) == 0 ? url.substr(7) : url});
+        continue;
+      }
       if (url.rfind("data:", 0) != 0)
-        return Bad(at + ".image_url.url", "only data URLs (data:image/...;base64,...) are accepted; the server fetches nothing",
+        return Bad(at + ".image_url.url",
+                   "only data URLs (data:image/...;base64,...) and local files are accepted; the server fetches nothing",
                    "unsupported_content");
       auto bytes = DecodeDataUrl(url);
       if (!bytes || bytes->empty()) return Bad(at + ".image_url.url", "the data URL is not valid base64");
-      turn->media.push_back(MediaPart{true, std::move(*bytes)});
+      turn->media.push_back(MediaPart{true, std::move(*bytes), ""});
     } else if (type == "input_audio") {
       const json* a = part.contains("input_audio") ? &part["input_audio"] : nullptr;
       if (a == nullptr || !a->is_object() || !a->contains("data") || !(*a)["data"].is_string())
         return Bad(at, "an input_audio part needs 'input_audio': {'data': BASE64, 'format': 'wav'|'mp3'|'flac'}");
       auto bytes = DecodeBase64((*a)["data"].get<std::string>());
       if (!bytes || bytes->empty()) return Bad(at + ".input_audio.data", "'data' is not valid base64");
-      turn->media.push_back(MediaPart{false, std::move(*bytes)});
+      turn->media.push_back(MediaPart{false, std::move(*bytes), ""});
     } else {
       return Bad(at, "unknown content part type '" + type + "'", "unsupported_content");
     }

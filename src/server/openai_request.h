@@ -19,6 +19,7 @@ namespace g3n::server {
 struct MediaPart {
   bool image = true;  // else audio
   std::string bytes;  // the file, decoded from base64
+  std::string path;   // or a local file (file:// URL or absolute path), read if the server allows
 };
 
 struct ChatTurn {

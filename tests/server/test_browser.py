@@ -1,5 +1,5 @@
 """The web chat page in headless Chromium, driven by Selenium: send a message and watch the answer
-stream in, attach an image (the server answers 400 until vision lands), stop a long answer.
+stream in, attach an image (tiny-chat has no vision tower: the server's 400 shows), stop a long answer.
 
 Needs Debian's chromium + chromium-driver (apt-get install chromium chromium-driver) and
 selenium in /work/venv (pip install selenium); skipped when they are missing.
@@ -115,7 +115,7 @@ def test_chat_page(server, browser):
         box.send_keys("What is in this picture?")
         d.find_element(By.ID, "send").click()
         err = wait(d, lambda d: d.find_elements(By.CSS_SELECTOR, ".msg.error"))[0]
-        assert "not supported yet" in err.text
+        assert "no vision tower" in err.text
         wait(d, idle)
         assert d.find_element(By.ID, "attachments").text == ""
 

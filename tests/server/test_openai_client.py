@@ -217,6 +217,53 @@ def test_queue_full_gives_503_and_disconnect_cancels():
         assert s.alive()
 
 
+VISION = os.path.join(ROOT, "tests", "fixtures", "tiny-vision")
+
+
+def vision_bmp(path):
+    """A BMP of the tiny-vision fixture's reference pixels."""
+    from safetensors.numpy import load_file
+    px = load_file(os.path.join(VISION, "reference.safetensors"))["pixels_u8"]  # [3, H, W]
+    _, h, w = px.shape
+    stride = (w * 3 + 3) & ~3
+    rows = b""
+    for y in range(h - 1, -1, -1):
+        row = bytes(int(px[c, y, x]) for x in range(w) for c in (2, 1, 0))
+        rows += row + b"\0" * (stride - w * 3)
+    import struct
+    header = b"BM" + struct.pack("<IIII", 54 + len(rows), 0, 54, 40) + struct.pack("<iiHHIIiiII", w, h, 1, 24, 0, 0, 0, 0, 0, 0)
+    with open(path, "wb") as f:
+        f.write(header + rows)
+
+
+def test_image_part_with_the_openai_client(tmp_path):
+    """An image_url part (data URL, and a local file under --media-dir) on the tiny vision model:
+    the answer is the one `gemma3n run --image` gives for the same image and text (greedy)."""
+    bmp = tmp_path / "pixels.bmp"
+    vision_bmp(bmp)
+    cli = subprocess.run([binary(), "run", "--model", VISION, "--image", str(bmp), "--prompt", "Describe it.",
+                          "-n", "6", "--greedy", "-t", str(THREADS)], capture_output=True, text=True, timeout=120,
+                         check=True).stdout.rstrip("\n")
+    assert cli
+    data_url = "data:image/bmp;base64," + base64.b64encode(bmp.read_bytes()).decode()
+    with Server("--media-dir", str(tmp_path), model=VISION, ctx=256, threads=THREADS) as s:
+        c = openai.OpenAI(base_url=s.url + "/v1", api_key="no-key", max_retries=0, timeout=60)
+        for url in (data_url, "file://" + str(bmp)):
+            content = [{"type": "image_url", "image_url": {"url": url}}, {"type": "text", "text": "Describe it."}]
+            r = c.chat.completions.create(model="tiny-vision", messages=[{"role": "user", "content": content}],
+                                          max_tokens=6, temperature=0)
+            assert r.choices[0].message.content == cli
+            streamed = "".join(ch.choices[0].delta.content or "" for ch in c.chat.completions.create(
+                model="tiny-vision", messages=[{"role": "user", "content": content}], max_tokens=6, temperature=0,
+                stream=True) if ch.choices)
+            assert streamed == cli
+        # Files outside --media-dir are refused.
+        with pytest.raises(openai.BadRequestError) as e:
+            c.chat.completions.create(model="tiny-vision", max_tokens=2, messages=[{"role": "user", "content": [
+                {"type": "image_url", "image_url": {"url": "file:///etc/passwd"}}, {"type": "text", "text": "x"}]}])
+        assert "not served" in str(e.value)
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_examples(server):
     subprocess.run(["bash", os.path.join(ROOT, "tests", "server", "curl_examples.sh"), server.url], check=True,

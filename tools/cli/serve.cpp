@@ -2,7 +2,8 @@
 //
 //   serve --model DIR [--port 8080] [--host 127.0.0.1] [--max-concurrent 4] [--queue 32]
 //         [--max-tokens 2048] [--timeout 600] [--max-body-mb 16] [--read-timeout 30] [--cache-sessions N]
-//         [--alias NAME] [--ctx N] [--chunk 128] [--kv-type f16] [-t THREADS]
+//         [--alias NAME] [--ctx N] [--chunk 128] [--kv-type f16] [-t THREADS] [--submodel NAME]
+//         [--text-only] [--media-dir DIR]   (image_url parts may name local files under DIR)
 //
 // Prints "listening on http://HOST:PORT" on stdout once it accepts connections (--port 0 picks
 // a free port, which that line names) and runs until SIGINT or SIGTERM, then stops cleanly:
@@ -33,6 +34,7 @@ Result<server::ServerOptions> ServerOptionsFromArgs(const Args& a) {
   G3N_ASSIGN_OR_RETURN(o.limits.max_tokens, a.GetInt("max-tokens", o.limits.max_tokens));
   G3N_ASSIGN_OR_RETURN(o.limits.timeout_s, a.GetDouble("timeout", o.limits.timeout_s));
   G3N_ASSIGN_OR_RETURN(o.limits.cache_sessions, a.GetInt("cache-sessions", o.limits.cache_sessions));
+  o.limits.media_dir = a.Get("media-dir", "");
   G3N_ASSIGN_OR_RETURN(double body_mb, a.GetDouble("max-body-mb", o.http.max_body_bytes / 1048576.0));
   G3N_ASSIGN_OR_RETURN(o.http.read_timeout_s, a.GetDouble("read-timeout", o.http.read_timeout_s));
   o.model_id = a.Get("alias");
@@ -49,7 +51,8 @@ Result<server::ServerOptions> ServerOptionsFromArgs(const Args& a) {
 
 int ServeCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "port", "host", "max-concurrent", "queue", "max-tokens", "timeout",
-                               "max-body-mb", "read-timeout", "cache-sessions", "alias", "ctx", "chunk", "kv-type", "t", "threads", "submodel"});
+                               "max-body-mb", "read-timeout", "cache-sessions", "alias", "ctx", "chunk", "kv-type", "t", "threads", "submodel",
+                               "media-dir", "text-only"});
   if (!st.ok()) return Fail(st);
   if (!args.Has("model")) return Fail(Error("--model DIR is required"));
   auto options = ServerOptionsFromArgs(args);
@@ -69,6 +72,7 @@ int ServeCommand(const Args& args) {
   mo.kv_type = kv.c_str();
   const std::string sub = args.Get("submodel", "");
   mo.sub_model = sub.c_str();
+  mo.text_only = args.Has("text-only") ? 1 : 0;
 
   // SIGINT/SIGTERM are taken by sigwait below: block them before any thread starts, so that
   // every thread inherits the mask and none is interrupted.
