@@ -227,6 +227,26 @@ size_t GgufValue::array_size() const {
   return lazy ? static_cast<size_t>(array_count) : ints.size() + floats.size() + strings.size();
 }
 
+Result<int64_t> GgufFile::IndexOfString(const std::string& key, const std::string& s) const {
+  const GgufValue* v = Find(key);
+  if (v == nullptr) return Error(path() + ": missing metadata key '" + key + "'");
+  if (v->type != GgufType::Array || v->elem_type != GgufType::String)
+    return Error(Where(key) + " is not an array of strings");
+  if (!v->lazy) {
+    auto it = std::find(v->strings.begin(), v->strings.end(), s);
+    return it == v->strings.end() ? int64_t{-1} : static_cast<int64_t>(it - v->strings.begin());
+  }
+  // Checked at open: every length fits in the file.
+  const uint8_t* p = file->data() + v->array_at;
+  for (uint64_t k = 0; k < v->array_count; ++k) {
+    uint64_t len = 0;
+    std::memcpy(&len, p, 8);
+    if (len == s.size() && std::memcmp(p + 8, s.data(), len) == 0) return static_cast<int64_t>(k);
+    p += 8 + len;
+  }
+  return int64_t{-1};
+}
+
 Result<GgufValue> GgufFile::Materialize(const GgufValue& v) const {
   if (!v.lazy) return v;
   GgufValue out = v;

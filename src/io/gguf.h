@@ -101,6 +101,9 @@ struct GgufFile {
   std::string Where(const std::string& key) const;  // "<path>: key 'k' (at byte N)"
   // The value with a lazy array's elements read in (a copy of it otherwise).
   Result<GgufValue> Materialize(const GgufValue& v) const;
+  // The index of `s` in the string array `key` (-1 if absent), read in place without copying
+  // the array (the vocabulary is 262k strings).
+  Result<int64_t> IndexOfString(const std::string& key, const std::string& s) const;
 };
 
 Result<GgufFile> ParseGguf(std::shared_ptr<MappedFile> file);

@@ -203,20 +203,33 @@ Status ReadSparsity(const GgufFile& f, TextConfig& c) {
   return Status();
 }
 
-void ReadGeneration(const GgufFile& f, const GgufTokenizer* tok, GenerationConfig& g) {
-  if (tok != nullptr) {
-    if (tok->bos_id >= 0) g.bos_token_id = tok->bos_id;
-    if (tok->pad_id >= 0) g.pad_token_id = tok->pad_id;
-    std::vector<int> eos;
-    auto add = [&](int id) {
-      if (id >= 0 && std::find(eos.begin(), eos.end(), id) == eos.end()) eos.push_back(id);
+// Special ids and stop tokens from the vocabulary metadata, read without copying the 262k
+// tokens (the tokenizer itself is built only when text is asked for).
+Status ReadGeneration(const GgufFile& f, bool has_tokenizer, GenerationConfig& g) {
+  if (has_tokenizer) {
+    const int64_t n = static_cast<int64_t>(f.Find("tokenizer.ggml.tokens") ? f.Find("tokenizer.ggml.tokens")->array_size() : 0);
+    auto id = [&](const char* name) -> Result<int64_t> {
+      const std::string key = std::string("tokenizer.ggml.") + name + "_token_id";
+      G3N_ASSIGN_OR_RETURN(int64_t v, f.GetIntOr(key, -1));
+      if (v < -1 || v >= n)
+        return Error(f.Where(key) + " = " + std::to_string(v) + " is outside the " + std::to_string(n) + "-token vocabulary");
+      return v;
     };
-    add(tok->eos_id);
-    add(tok->eot_id);
-    add(tok->eom_id);
+    G3N_ASSIGN_OR_RETURN(int64_t bos, id("bos"));
+    G3N_ASSIGN_OR_RETURN(int64_t pad, id("padding"));
+    if (bos >= 0) g.bos_token_id = static_cast<int>(bos);
+    if (pad >= 0) g.pad_token_id = static_cast<int>(pad);
+    std::vector<int> eos;
+    auto add = [&](int64_t i) {
+      if (i >= 0 && std::find(eos.begin(), eos.end(), i) == eos.end()) eos.push_back(static_cast<int>(i));
+    };
+    for (const char* name : {"eos", "eot", "eom"}) {
+      G3N_ASSIGN_OR_RETURN(int64_t v, id(name));
+      add(v);
+    }
     // llama.cpp also ends generation on these by text (Gemma IT stops on <end_of_turn>).
-    for (size_t i = 0; i < tok->tokens.size(); ++i)
-      if (tok->tokens[i] == "<end_of_turn>") add(static_cast<int>(i));
+    G3N_ASSIGN_OR_RETURN(int64_t eot, f.IndexOfString("tokenizer.ggml.tokens", "<end_of_turn>"));
+    add(eot);
     if (!eos.empty()) g.eos_token_ids = eos;
   }
   bool any = false;
@@ -232,6 +245,7 @@ void ReadGeneration(const GgufFile& f, const GgufTokenizer* tok, GenerationConfi
   num("min_p", g.min_p);
   num("penalty_repeat", g.repetition_penalty);
   if (any) g.do_sample = g.temperature > 0.0f;
+  return Status();
 }
 
 }  // namespace
@@ -312,12 +326,7 @@ Result<ModelConfig> GgufModelConfig(const GgufFile& f) {
   c.laurel_rank = static_cast<int>(laurel->ne[1]);
   G3N_RETURN_IF_ERROR(DeriveKvRoles(c, f.path()));
 
-  if (f.Find("tokenizer.ggml.model")) {
-    G3N_ASSIGN_OR_RETURN(GgufTokenizer tok, ReadGgufTokenizer(f));
-    ReadGeneration(f, &tok, mc.generation);
-  } else {
-    ReadGeneration(f, nullptr, mc.generation);
-  }
+  G3N_RETURN_IF_ERROR(ReadGeneration(f, f.Find("tokenizer.ggml.tokens") != nullptr, mc.generation));
   return mc;
 }
 
