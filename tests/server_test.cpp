@@ -688,5 +688,64 @@ TEST(ServerMedia, InputAudioPartMatchesTheCApi) {
   g3n_model_free(model);
 }
 
+// POST /v1/audio/transcriptions (multipart, as OpenAI's client sends it): the text is the C API's
+// greedy answer to the same clip and request; broken requests get 400s.
+TEST(ServerMedia, AudioTranscriptionsEndpoint) {
+  g3n_model_options mo;
+  g3n_model_options_init(&mo);
+  mo.threads = 2;
+  g3n_model* model = nullptr;
+  ASSERT_EQ(g3n_model_load(FixtureDir("tiny-audio").c_str(), &mo, &model), G3N_OK) << g3n_last_error();
+  const std::vector<uint8_t> wav = g3n::testing::Wav(g3n::testing::TinyAudioClip());
+  std::string want;
+  {
+    g3n_session* s = nullptr;
+    ASSERT_EQ(g3n_session_create(model, &s), G3N_OK);
+    ASSERT_EQ(g3n_session_add_audio(s, wav.data(), wav.size()), G3N_OK);
+    ASSERT_EQ(g3n_session_add_message(s, "user", "Transcribe this audio clip."), G3N_OK);
+    g3n_generate_options go;
+    g3n_generate_options_init(model, &go);
+    go.greedy = 1;
+    go.max_new_tokens = 16;
+    ASSERT_EQ(g3n_session_generate(s, &go, [](void* u, int32_t, const char* t, size_t n) {
+                static_cast<std::string*>(u)->append(t, n);
+                return 0;
+              }, &want, nullptr), G3N_OK);
+    g3n_session_free(s);
+    while (!want.empty() && (want.back() == '\n' || want.back() == ' ')) want.pop_back();
+  }
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.log_requests = false;
+  o.limits.max_tokens = 16;
+  Server server(model, o);
+  ASSERT_TRUE(server.Start().ok());
+  const std::string b = "g3nBoundary42";
+  auto form = [&](const std::string& file, const std::string& format) {
+    std::string body = "--" + b + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ntiny-audio\r\n";
+    if (!format.empty())
+      body += "--" + b + "\r\nContent-Disposition: form-data; name=\"response_format\"\r\n\r\n" + format + "\r\n";
+    body += "--" + b + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+            "Content-Type: audio/wav\r\n\r\n" + file + "\r\n--" + b + "--\r\n";
+    return "POST /v1/audio/transcriptions HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=" + b +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  const std::string file(wav.begin(), wav.end());
+  HttpReply r = Call(server.port(), form(file, ""));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(want.empty());
+  EXPECT_EQ(r.Json()["text"], want);
+  HttpReply v = Call(server.port(), form(file, "verbose_json"));
+  ASSERT_EQ(v.status, 200) << v.body;
+  EXPECT_EQ(v.Json()["segments"].size(), 1u);
+  EXPECT_EQ(v.Json()["segments"][0]["end"], 1.0);
+  EXPECT_EQ(Call(server.port(), form("not audio", "")).status, 400);
+  EXPECT_EQ(Call(server.port(), form(file, "srt")).status, 400);
+  EXPECT_EQ(Call(server.port(), Post("/v1/audio/transcriptions", "{}")).status, 400);  // not multipart
+  server.Stop();
+  g3n_model_free(model);
+}
+
 }  // namespace
 }  // namespace g3n::server

@@ -6,6 +6,11 @@
 #include <iterator>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
+#include "audio/audio_clips.h"
+#include "audio/audio_decode.h"
+#include "audio/wav_writer.h"
 #include "model/published_submodels.h"
 #include "server/openai_response.h"
 #include "server/stop_strings.h"
@@ -176,6 +181,90 @@ g3n_generate_options CompletionService::Options(const CompletionRequest& rq, int
   // Without a seed every request samples differently, as OpenAI's API does.
   go.seed = rq.seed ? *rq.seed : (static_cast<uint64_t>(std::random_device{}()) << 32 | std::random_device{}());
   return go;
+}
+
+void CompletionService::Transcribe(const std::string& audio, const std::string& translate_to,
+                                   const std::string& format, ResponseWriter& w) {
+  if (format != "json" && format != "text" && format != "verbose_json")
+    return SendError(w, ApiError{400, "response_format must be json, text or verbose_json", "response_format", "", ""});
+  auto decoded = DecodeAudioMemory(audio.data(), audio.size(), {}, "file");
+  if (!decoded.ok()) return SendError(w, ApiError{400, decoded.status().message(), "file", "", ""});
+  if (decoded->samples.empty()) return SendError(w, ApiError{400, "the audio file holds no samples", "file", "", ""});
+  Watchdog::Watch watch;
+  watch.gone = [&w] { return w.PeerGone(); };
+  watch.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits_.timeout_s));
+  watchdog_.Add(&watch);
+  struct Unwatch {
+    Watchdog& d;
+    Watchdog::Watch* w;
+    ~Unwatch() { d.Remove(w); }
+  } unwatch{watchdog_, &watch};
+  if (admission_.Enter(watch.deadline, [&] { return watch.verdict != Watchdog::kRunning; }) !=
+      Admission::Outcome::kAdmitted) {
+    ++rejected_busy_;
+    return SendError(w, Busy("server busy or shutting down"));
+  }
+  struct Leave {
+    Admission& a;
+    ~Leave() { a.Leave(); }
+  } leave{admission_};
+  SessionPool::Lease lease;
+  ApiError err;
+  if (!pool_.AcquireEmpty("", &lease, &err)) return SendError(w, err);
+  const std::string ask = TranscriptionPrompt(translate_to);
+  g3n_generate_options go;
+  g3n_generate_options_init(model_, &go);
+  go.greedy = 1;
+  go.max_new_tokens = limits_.max_tokens;
+  using json = nlohmann::json;
+  json segments = json::array();
+  std::string text;
+  double start = 0.0;
+  const auto clips = SplitIntoClips(decoded->samples);
+  for (size_t i = 0; i < clips.size(); ++i) {
+    const double end = start + static_cast<double>(clips[i].size()) / kAudioSampleRate;
+    const std::vector<uint8_t> wav = EncodeWavF32(clips[i], kAudioSampleRate);
+    std::string piece;
+    g3n_session_reset(lease.session);
+    g3n_status st = g3n_session_add_audio(lease.session, wav.data(), wav.size());
+    if (st == G3N_OK) st = g3n_session_add_message(lease.session, "user", ask.c_str());
+    watchdog_.SetSession(&watch, lease.session);
+    if (st == G3N_OK)
+      st = g3n_session_generate(lease.session, &go, [](void* u, int32_t, const char* t, size_t n) {
+        static_cast<std::string*>(u)->append(t, n);
+        return 0;
+      }, &piece, nullptr);
+    watchdog_.SetSession(&watch, nullptr);
+    if (st != G3N_OK) {
+      const std::string why = g3n_last_error();
+      g3n_session_reset(lease.session);
+      pool_.Release(lease);
+      return SendError(w, ApiError{st == G3N_ERR_UNSUPPORTED || st == G3N_ERR_INVALID_ARGUMENT ? 400 : 500, why, "file", "", ""});
+    }
+    while (!piece.empty() && (piece.back() == '\n' || piece.back() == ' ')) piece.pop_back();
+    segments.push_back({{"id", i}, {"start", start}, {"end", end}, {"text", piece}});
+    if (!text.empty() && !piece.empty()) text += ' ';
+    text += piece;
+    start = end;
+  }
+  g3n_session_reset(lease.session);
+  pool_.Release(lease);
+  ++served_;
+  HttpResponse r;
+  if (format == "text") {
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = text + "\n";
+  } else {
+    json j = {{"text", text}};
+    if (format == "verbose_json") {
+      j["task"] = translate_to.empty() ? "transcribe" : "translate";
+      j["duration"] = decoded->seconds();
+      j["segments"] = segments;
+    }
+    r.content_type = "application/json";
+    r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  w.Send(r);
 }
 
 bool CompletionService::MediaBytes(const MediaPart& m, std::string* bytes, ApiError* error) const {

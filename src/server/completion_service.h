@@ -35,6 +35,11 @@ class CompletionService {
   CompletionService(g3n_model* model, std::string model_id, ServiceLimits limits);
 
   void Handle(const CompletionRequest& request, ResponseWriter& w);
+  // POST /v1/audio/transcriptions (and /translations with `translate_to`): the file is decoded,
+  // cut into 30 s clips, and each clip transcribed greedily in a fresh conversation.
+  // `format`: "json" (default), "text" or "verbose_json" (with per-clip segments).
+  void Transcribe(const std::string& audio, const std::string& translate_to, const std::string& format,
+                  ResponseWriter& w);
   // Refuses new requests and cuts the running ones short.
   void Shutdown();
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/api_error.h"
+#include "server/multipart.h"
 #include "server/openai_request.h"
 #include "server/web_assets.h"
 
@@ -117,6 +118,22 @@ void Server::Route(const HttpRequest& req, ResponseWriter& w) {
     auto err = chat ? ParseChatRequest(req.body, &rq) : ParseCompletionRequest(req.body, &rq);
     if (err) return (void)w.Send(ErrorResponse(*err));
     return service_.Handle(rq, w);
+  }
+  if (ep == "/audio/transcriptions" || ep == "/audio/translations") {
+    if (req.method != "POST") return MethodNotAllowed(w, "POST");
+    std::string why;
+    auto parts = ParseMultipart(req.Header("content-type"), req.body, &why);
+    if (!parts) return (void)w.Send(ErrorResponse(ApiError{400, why, "", "", ""}));
+    const FormPart* file = nullptr;
+    std::string format = "json", translate_to = ep == "/audio/translations" ? "English" : "";
+    for (const FormPart& p : *parts) {
+      if (p.name == "file") file = &p;
+      if (p.name == "response_format") format = p.data;
+      if (p.name == "translate_to") translate_to = p.data;  // extension: any target language
+    }
+    if (file == nullptr || file->data.empty())
+      return (void)w.Send(ErrorResponse(ApiError{400, "a non-empty 'file' part is required", "file", "", ""}));
+    return service_.Transcribe(file->data, translate_to, format, w);
   }
   if (ep == "/models" || ep.substr(0, 8) == "/models/") {
     if (req.method != "GET") return MethodNotAllowed(w, "GET");

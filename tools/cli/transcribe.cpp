@@ -5,40 +5,17 @@
 //
 //   transcribe --model DIR FILE [--translate-to LANG] [--prompt TEXT] [-n 256] [--json]
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "audio/audio_clips.h"
 #include "audio/audio_decode.h"
+#include "audio/wav_writer.h"
 #include "cli/api_model.h"
 #include "cli/common.h"
 
 namespace g3n::cli {
 namespace {
-
-// 32-bit float mono WAV: the chunk goes back through the C API as a file would.
-std::vector<uint8_t> FloatWav(const std::vector<float>& s, int rate) {
-  const uint32_t data = static_cast<uint32_t>(s.size() * 4);
-  std::vector<uint8_t> b(44 + static_cast<size_t>(data));
-  auto put = [&](size_t at, uint32_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) b[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
-  };
-  std::memcpy(&b[0], "RIFF", 4);
-  put(4, 36 + data, 4);
-  std::memcpy(&b[8], "WAVEfmt ", 8);
-  put(16, 16, 4);
-  put(20, 3, 2);  // IEEE float
-  put(22, 1, 2);
-  put(24, static_cast<uint32_t>(rate), 4);
-  put(28, static_cast<uint32_t>(rate) * 4, 4);
-  put(32, 4, 2);
-  put(34, 32, 2);
-  std::memcpy(&b[36], "data", 4);
-  put(40, data, 4);
-  if (data > 0) std::memcpy(&b[44], s.data(), data);
-  return b;
-}
 
 std::string Clock(double s) {
   char buf[32];
@@ -84,9 +61,7 @@ int TranscribeCommand(const Args& args) {
   if (!go.ok()) return Fail(go.status());
   go->greedy = 1;
   const std::string lang = args.Get("translate-to");
-  const std::string ask = args.Has("prompt") ? args.Get("prompt")
-                          : lang.empty()     ? "Transcribe this audio clip."
-                                             : "Translate this audio clip into " + lang + ".";
+  const std::string ask = args.Has("prompt") ? args.Get("prompt") : TranscriptionPrompt(lang);
   if (chunks.size() > 1)
     std::fprintf(stderr, "[%s: %.1f s of audio, transcribed in %zu chunks of up to 30 s]\n", file.c_str(),
                  audio->seconds(), chunks.size());
@@ -95,7 +70,7 @@ int TranscribeCommand(const Args& args) {
   double start = 0.0;
   for (size_t i = 0; i < chunks.size(); ++i) {
     const double end = start + static_cast<double>(chunks[i].size()) / kAudioSampleRate;
-    const std::vector<uint8_t> wav = FloatWav(chunks[i], kAudioSampleRate);
+    const std::vector<uint8_t> wav = EncodeWavF32(chunks[i], kAudioSampleRate);
     g3n_session* s = session->get();
     g3n_session_reset(s);
     g3n_status gs = g3n_session_add_audio(s, wav.data(), wav.size());
