@@ -62,6 +62,19 @@ void SendError(ResponseWriter& w, const ApiError& e) { w.Send(ErrorResponse(e));
 
 ApiError Busy(const std::string& why) { return ApiError{503, why, "", "server_busy", ""}; }
 
+// A request's watch (client gone, time limit) for as long as the request runs.
+struct Watched {
+  Watched(Watchdog& d, ResponseWriter& w, double timeout_s) : dog(d) {
+    watch.gone = [&w] { return w.PeerGone(); };
+    watch.deadline =
+        Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
+    dog.Add(&watch);
+  }
+  ~Watched() { dog.Remove(&watch); }
+  Watchdog& dog;
+  Watchdog::Watch watch;
+};
+
 }  // namespace
 
 CompletionService::CompletionService(g3n_model* model, std::string model_id, ServiceLimits limits)
@@ -190,15 +203,8 @@ void CompletionService::Transcribe(const std::string& audio, const std::string& 
   auto decoded = DecodeAudioMemory(audio.data(), audio.size(), {}, "file");
   if (!decoded.ok()) return SendError(w, ApiError{400, decoded.status().message(), "file", "", ""});
   if (decoded->samples.empty()) return SendError(w, ApiError{400, "the audio file holds no samples", "file", "", ""});
-  Watchdog::Watch watch;
-  watch.gone = [&w] { return w.PeerGone(); };
-  watch.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits_.timeout_s));
-  watchdog_.Add(&watch);
-  struct Unwatch {
-    Watchdog& d;
-    Watchdog::Watch* w;
-    ~Unwatch() { d.Remove(w); }
-  } unwatch{watchdog_, &watch};
+  Watched watched(watchdog_, w, limits_.timeout_s);
+  Watchdog::Watch& watch = watched.watch;
   if (admission_.Enter(watch.deadline, [&] { return watch.verdict != Watchdog::kRunning; }) !=
       Admission::Outcome::kAdmitted) {
     ++rejected_busy_;
@@ -341,15 +347,8 @@ void CompletionService::Handle(const CompletionRequest& rq, ResponseWriter& w) {
   };
   if (static_cast<int>(prompt.size()) + 1 > info_.context) return SendError(w, too_long(static_cast<int>(prompt.size())));
 
-  Watchdog::Watch watch;
-  watch.gone = [&w] { return w.PeerGone(); };
-  watch.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits_.timeout_s));
-  watchdog_.Add(&watch);
-  struct Unwatch {
-    Watchdog& d;
-    Watchdog::Watch* w;
-    ~Unwatch() { d.Remove(w); }
-  } unwatch{watchdog_, &watch};
+  Watched watched(watchdog_, w, limits_.timeout_s);
+  Watchdog::Watch& watch = watched.watch;
 
   switch (admission_.Enter(watch.deadline, [&] { return watch.verdict != Watchdog::kRunning; })) {
     case Admission::Outcome::kAdmitted: break;
