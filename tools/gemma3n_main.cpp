@@ -14,7 +14,7 @@ void Usage() {
                "  run     --model DIR (--prompt TEXT [--chat] | --tokens 2,106,...) [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]\n"
                "          [--repeat-penalty R] [--seed S] [--greedy] [--ctx N] [-t THREADS]\n"
                "  logits  --model DIR --tokens 2,106,... --out FILE.npy   (float32 [T, vocab])\n"
-               "  bench   --model DIR [-p 512] [-n 128] [-t THREADS] [--json] [--memory] [--kv-type f16]\n"
+               "  bench   --model DIR [-p 512] [-n 128] [-t THREADS] [--json] [--memory] [--kv-type f16] [--no-warmup]\n"
                "  info    --model DIR\n"
                "  tokenize --model DIR [--prompt TEXT | stdin] [--no-bos] [--chat] [--jsonl] [--pieces] [--tokenizer DIR]\n"
                "  detokenize --model DIR [--ids|--tokens 2,105,...] [--jsonl] [--skip-special]\n"
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   std::string file_flag = "--file";
   std::vector<char*> rest(argv + 2, argv + argc);
   if (cmd == "transcribe" && !rest.empty() && rest[0][0] != '-') rest.insert(rest.begin(), file_flag.data());
-  auto args = Args::Parse(static_cast<int>(rest.size()), rest.data(), {"json", "greedy", "verbose", "memory", "text-only", "ids-only", "chat", "no-bos", "pieces", "jsonl", "force", "skip-special"});
+  auto args = Args::Parse(static_cast<int>(rest.size()), rest.data(), {"json", "greedy", "verbose", "memory", "text-only", "ids-only", "chat", "no-bos", "pieces", "jsonl", "force", "skip-special", "no-warmup"});
   if (!args.ok()) {
     Fail(args.status());
     Usage();

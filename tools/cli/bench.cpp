@@ -11,7 +11,8 @@
 namespace g3n::cli {
 
 int BenchCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "submodel", "p", "n", "t", "threads", "json", "ctx", "chunk", "kv-type", "memory"});
+  Status st = args.CheckKnown({"model", "submodel", "p", "n", "t", "threads", "json", "ctx", "chunk", "kv-type", "memory",
+                               "no-warmup"});
   if (!st.ok()) return Fail(st);
   auto p = args.GetInt("p", 512);
   auto n = args.GetInt("n", 128);
@@ -32,6 +33,17 @@ int BenchCommand(const Args& args) {
   if (!session_opt.ok()) return Fail(session_opt.status());
   session_opt->capacity = std::max(session_opt->capacity, *p + *n + 1);
   Session session = engine->decoder->NewSession(*session_opt);
+  // Warm-up, as llama-bench does by default: a short prefill and two decode steps map every
+  // weight page in, so the timed runs measure compute, not first-touch page faults.
+  if (!args.Has("no-warmup")) {
+    Session warm = engine->decoder->NewSession(SessionOptions{64, session_opt->max_chunk, session_opt->kv_type});
+    GenerateOptions wo;
+    wo.max_new_tokens = 2;
+    wo.prefill_chunk = session_opt->max_chunk;
+    const std::vector<int32_t> few(prompt.begin(), prompt.begin() + std::min<size_t>(prompt.size(), 16));
+    st = Generate(*engine->decoder, warm, few, wo, nullptr, nullptr, nullptr);
+    if (!st.ok()) return Fail(st);
+  }
   GenerateOptions opt;
   opt.max_new_tokens = *n;
   opt.prefill_chunk = session_opt->max_chunk;  // sampling stays greedy; no stop ids so exactly n tokens are decoded
