@@ -146,3 +146,26 @@ def test_chat_page(server, browser):
     if shots:
         os.makedirs(shots, exist_ok=True)
         d.save_screenshot(os.path.join(shots, "chat_page.png"))
+
+
+def test_image_attachment_is_answered(browser):
+    """On the tiny vision model (it has a tower and a tokenizer), an attached image goes to the
+    model with the message and the answer streams back."""
+    vision = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "tiny-vision")
+    with Server("--max-tokens", 24, model=vision, ctx=256) as s, tempfile.TemporaryDirectory() as td:
+        d = browser
+        d.get(s.url + "/")
+        png = os.path.join(td, "red.png")
+        tiny_png(png)
+        file_input = d.find_element(By.ID, "file")
+        d.execute_script("arguments[0].hidden = false;", file_input)
+        file_input.send_keys(png)
+        wait(d, lambda d: "red.png" in d.find_element(By.ID, "attachments").text)
+        box = d.find_element(By.ID, "input")
+        box.send_keys("What is in this picture?")
+        d.find_element(By.ID, "send").click()
+        wait(d, lambda d: len(assistant_bubbles(d)) == 1 and idle(d))
+        assert not d.find_elements(By.CSS_SELECTOR, ".msg.error")
+        answer = assistant_bubbles(d)[0].find_element(By.CSS_SELECTOR, ".content").text
+        assert answer.strip(), "empty answer"
+        assert d.find_element(By.ID, "attachments").text == ""
