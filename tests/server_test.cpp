@@ -26,6 +26,7 @@
 #include "model/model.h"
 #include "model/text_decoder.h"
 #include "runtime/generate.h"
+#include "server/base64.h"
 #include "server/http_parse.h"
 #include "server/openai_request.h"
 #include "server/server.h"
@@ -287,17 +288,35 @@ HttpReply Get(int port, const std::string& path) {
   return Call(port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
 }
 
+// A fixture loaded through the C API for a server run in-process (2 threads).
+g3n_model* LoadFixture(const std::string& name, int context = 0, const char* kv_type = nullptr) {
+  g3n_model_options mo;
+  g3n_model_options_init(&mo);
+  mo.threads = 2;
+  mo.context = context;
+  mo.kv_type = kv_type;
+  g3n_model* model = nullptr;
+  EXPECT_EQ(g3n_model_load(FixtureDir(name).c_str(), &mo, &model), G3N_OK) << g3n_last_error();
+  return model;
+}
+
+// Loopback, a free port, no request log.
+ServerOptions LoopbackOptions() {
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.log_requests = false;
+  return o;
+}
+
 // ---------------------------------------------------------------------------------------------
 // A live server
 
 class ServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    g3n_model_options mo;
-    g3n_model_options_init(&mo);
-    mo.threads = 2;
-    mo.context = 2048;
-    ASSERT_EQ(g3n_model_load(FixtureDir("tiny-chat").c_str(), &mo, &model_), G3N_OK) << g3n_last_error();
+    model_ = LoadFixture("tiny-chat", 2048);
+    ASSERT_NE(model_, nullptr);
   }
   static void TearDownTestSuite() {
     g3n_model_free(model_);
@@ -305,15 +324,12 @@ class ServerTest : public ::testing::Test {
   }
 
   void StartServer(int max_concurrent = 4, int queue = 8, double read_timeout_s = 30) {
-    ServerOptions o;
-    o.host = "127.0.0.1";
-    o.port = 0;
+    ServerOptions o = LoopbackOptions();
     o.limits.max_concurrent = max_concurrent;
     o.limits.queue = queue;
     o.limits.max_tokens = 2000;
     o.http.max_body_bytes = 1 << 20;
     o.http.read_timeout_s = read_timeout_s;
-    o.log_requests = false;
     server_ = std::make_unique<Server>(model_, o);
     ASSERT_TRUE(server_->Start().ok());
     port_ = server_->port();
@@ -582,19 +598,10 @@ TEST_F(ServerTest, StopStringsEndTheAnswer) {
 // Per-request MatFormer sub-models: one load of the tiny E4B-like fixture answers as the whole
 // model and as its E2B slice, each equal to transformers' greedy choice for that slice.
 TEST(ServerSubModels, RequestsPickTheirSubModel) {
-  g3n_model_options mo;
-  g3n_model_options_init(&mo);
-  mo.threads = 2;
-  mo.context = 64;
-  mo.kv_type = "f32";
-  g3n_model* model = nullptr;
-  ASSERT_EQ(g3n_model_load(FixtureDir("matformer/e4b-like").c_str(), &mo, &model), G3N_OK) << g3n_last_error();
+  g3n_model* model = LoadFixture("matformer/e4b-like", 64, "f32");
+  ASSERT_NE(model, nullptr);
   {
-    ServerOptions o;
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.log_requests = false;
-    Server server(model, o);
+    Server server(model, LoopbackOptions());
     ASSERT_TRUE(server.Start().ok());
     const int port = server.port();
     const json models = Get(port, "/v1/models").Json();
@@ -633,11 +640,8 @@ TEST(ServerSubModels, RequestsPickTheirSubModel) {
 // An input_audio part (base64 WAV) on the tiny audio model: the streamed ids are the C API's for
 // the same turn; a broken file is a 400 naming the part.
 TEST(ServerMedia, InputAudioPartMatchesTheCApi) {
-  g3n_model_options mo;
-  g3n_model_options_init(&mo);
-  mo.threads = 2;
-  g3n_model* model = nullptr;
-  ASSERT_EQ(g3n_model_load(FixtureDir("tiny-audio").c_str(), &mo, &model), G3N_OK) << g3n_last_error();
+  g3n_model* model = LoadFixture("tiny-audio");
+  ASSERT_NE(model, nullptr);
   const std::vector<uint8_t> wav = g3n::testing::Wav(g3n::testing::TinyAudioClip());
   std::vector<int32_t> want;
   {
@@ -656,21 +660,9 @@ TEST(ServerMedia, InputAudioPartMatchesTheCApi) {
               }, &want, nullptr), G3N_OK);
     g3n_session_free(s);
   }
-  static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string b64;
-  for (size_t i = 0; i < wav.size(); i += 3) {
-    const uint32_t v = (wav[i] << 16) | ((i + 1 < wav.size() ? wav[i + 1] : 0) << 8) | (i + 2 < wav.size() ? wav[i + 2] : 0);
-    b64 += kB64[(v >> 18) & 63];
-    b64 += kB64[(v >> 12) & 63];
-    b64 += i + 1 < wav.size() ? kB64[(v >> 6) & 63] : '=';
-    b64 += i + 2 < wav.size() ? kB64[v & 63] : '=';
-  }
+  const std::string b64 = EncodeBase64(std::string(wav.begin(), wav.end()));
   {
-    ServerOptions o;
-    o.host = "127.0.0.1";
-    o.port = 0;
-    o.log_requests = false;
-    Server server(model, o);
+    Server server(model, LoopbackOptions());
     ASSERT_TRUE(server.Start().ok());
     json body = {{"messages", {{{"role", "user"},
                                 {"content", {{{"type", "input_audio"}, {"input_audio", {{"data", b64}, {"format", "wav"}}}},
@@ -691,11 +683,8 @@ TEST(ServerMedia, InputAudioPartMatchesTheCApi) {
 // POST /v1/audio/transcriptions (multipart, as OpenAI's client sends it): the text is the C API's
 // greedy answer to the same clip and request; broken requests get 400s.
 TEST(ServerMedia, AudioTranscriptionsEndpoint) {
-  g3n_model_options mo;
-  g3n_model_options_init(&mo);
-  mo.threads = 2;
-  g3n_model* model = nullptr;
-  ASSERT_EQ(g3n_model_load(FixtureDir("tiny-audio").c_str(), &mo, &model), G3N_OK) << g3n_last_error();
+  g3n_model* model = LoadFixture("tiny-audio");
+  ASSERT_NE(model, nullptr);
   const std::vector<uint8_t> wav = g3n::testing::Wav(g3n::testing::TinyAudioClip());
   std::string want;
   {
@@ -714,10 +703,7 @@ TEST(ServerMedia, AudioTranscriptionsEndpoint) {
     g3n_session_free(s);
     while (!want.empty() && (want.back() == '\n' || want.back() == ' ')) want.pop_back();
   }
-  ServerOptions o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.log_requests = false;
+  ServerOptions o = LoopbackOptions();
   o.limits.max_tokens = 16;
   Server server(model, o);
   ASSERT_TRUE(server.Start().ok());

@@ -1,5 +1,7 @@
 #include "server/base64.h"
 
+#include <cstdint>
+
 namespace g3n::server {
 
 std::optional<std::string> DecodeBase64(std::string_view in) {
@@ -23,6 +25,21 @@ std::optional<std::string> DecodeBase64(std::string_view in) {
       bits -= 8;
       out.push_back(static_cast<char>((acc >> bits) & 0xff));
     }
+  }
+  return out;
+}
+
+std::string EncodeBase64(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < in.size(); i += 3) {
+    const auto byte = [&](size_t k) { return k < in.size() ? static_cast<uint32_t>(static_cast<uint8_t>(in[k])) : 0u; };
+    const uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kAlphabet[v & 63] : '=';
   }
   return out;
 }
