@@ -67,6 +67,12 @@ typedef struct g3n_model_options {
                           * "E2.98B-layer", ...; see g3n_model_sub_model_name) or a spec file
                           * (CSV/JSON); NULL or "" = the whole model */
   const char* tokenizer; /* a folder with tokenizer.json; NULL = the one beside the weights */
+  const char* towers;    /* a Hugging Face checkpoint folder whose vision/audio towers serve a
+                          * GGUF text model (what llama.cpp keeps in an mmproj file); NULL = the
+                          * model's own folder (a GGUF alone then refuses media) */
+  const char* encoder_type; /* tower weights in memory: NULL, "" or "stored" = as in the files
+                             * (exact); "Q8_0" or "Q4_0" = re-encoded when the tower first loads
+                             * (Q8_0: 0.53x the BF16 bytes; activations are quantized per 32 too) */
 } g3n_model_options;
 
 void g3n_model_options_init(g3n_model_options* options);

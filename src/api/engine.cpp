@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "model/published_submodels.h"
+#include "model/weight_store.h"
 #include "tokenizer/gemma3n_tokens.h"
 
 namespace g3n::api {
@@ -100,7 +101,16 @@ ApiStatus LoadEngine(const std::string& path, const g3n_model_options& o, std::u
   e->eos_ids.assign(mc.generation.eos_token_ids.begin(), mc.generation.eos_token_ids.end());
 
   e->pool = std::make_unique<ThreadPool>(o.threads);
-  e->media = std::make_unique<Media>(*e->model, e->pool.get(), o.text_only != 0);
+  MediaOptions media;
+  media.text_only = o.text_only != 0;
+  if (o.towers != nullptr) media.towers = o.towers;
+  auto enc = ParseEncoderWeightType(o.encoder_type != nullptr ? o.encoder_type : "");
+  if (!enc.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, enc.status().message());
+  media.encoder_type = *enc;
+  if (media.text_only && !media.towers.empty())
+    return ApiError(G3N_ERR_INVALID_ARGUMENT, "towers given with text_only: a text-only model never loads them");
+  st = Media::Create(*e->model, e->pool.get(), media, &e->media);
+  if (!st.ok()) return st;
   e->default_sub_model = o.sub_model != nullptr ? o.sub_model : "";
   const Variant* v = nullptr;
   st = e->GetVariant("", &v);

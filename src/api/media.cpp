@@ -12,16 +12,45 @@
 
 namespace g3n::api {
 
-Media::Media(const Model& model, ThreadPool* pool, bool text_only)
-    : model_(model), pool_(pool), text_only_(text_only), hidden_(model.config.text.hidden_size) {
-  if (model.from_gguf) return;  // llama.cpp keeps the towers in separate mmproj files
-  const std::string& cfg = model.checkpoint.config_json;
-  const bool has_vision_tensors = model.checkpoint.Find("model.embed_vision.embedding.weight") != nullptr;
-  const bool has_audio_tensors = model.checkpoint.Find("model.embed_audio.embedding.weight") != nullptr;
-  if (auto v = ParseVisionConfig(cfg, model.checkpoint.dir); v.ok() && has_vision_tensors)
-    vision_ = std::make_unique<VisionConfig>(std::move(*v));
-  if (auto a = ParseAudioConfig(cfg, model.checkpoint.dir); a.ok() && has_audio_tensors)
-    audio_ = std::make_unique<AudioConfig>(std::move(*a));
+Media::Media(const Model& model, ThreadPool* pool, const MediaOptions& options)
+    : model_(model),
+      pool_(pool),
+      text_only_(options.text_only),
+      encoder_type_(options.encoder_type),
+      hidden_(model.config.text.hidden_size) {}
+
+ApiStatus Media::Create(const Model& model, ThreadPool* pool, const MediaOptions& options, std::unique_ptr<Media>* out) {
+  std::unique_ptr<Media> m(new Media(model, pool, options));
+  if (!options.towers.empty()) {
+    auto ck = OpenCheckpoint(options.towers);
+    if (!ck.ok()) return ApiError(G3N_ERR_IO, "towers: " + ck.status().message());
+    m->own_towers_ = std::make_unique<Checkpoint>(std::move(*ck));
+    m->towers_ = m->own_towers_.get();
+    // Its text side must be this model's: the towers project into its hidden size and ids.
+    auto text = ParseModelConfig(m->towers_->config_json, "", m->towers_->dir + "/config.json");
+    if (!text.ok()) return ApiError(G3N_ERR_IO, "towers: " + text.status().message());
+    if (text->text.hidden_size != model.config.text.hidden_size || text->text.vocab_size != model.config.text.vocab_size)
+      return ApiError(G3N_ERR_INVALID_ARGUMENT,
+                      "towers: " + options.towers + " belongs to another model (text hidden size " +
+                          std::to_string(text->text.hidden_size) + ", vocabulary " + std::to_string(text->text.vocab_size) +
+                          "; this model has " + std::to_string(model.config.text.hidden_size) + ", " +
+                          std::to_string(model.config.text.vocab_size) + ")");
+  } else if (!model.from_gguf) {  // llama.cpp keeps the towers in separate files
+    m->towers_ = &model.checkpoint;
+  }
+  if (m->towers_ != nullptr) {
+    const Checkpoint& ck = *m->towers_;
+    const bool has_vision_tensors = ck.Find("model.embed_vision.embedding.weight") != nullptr;
+    const bool has_audio_tensors = ck.Find("model.embed_audio.embedding.weight") != nullptr;
+    if (auto v = ParseVisionConfig(ck.config_json, ck.dir); v.ok() && has_vision_tensors)
+      m->vision_ = std::make_unique<VisionConfig>(std::move(*v));
+    if (auto a = ParseAudioConfig(ck.config_json, ck.dir); a.ok() && has_audio_tensors)
+      m->audio_ = std::make_unique<AudioConfig>(std::move(*a));
+    if (!options.towers.empty() && !m->vision_ && !m->audio_)
+      return ApiError(G3N_ERR_INVALID_ARGUMENT, "towers: " + options.towers + " holds neither a vision nor an audio tower");
+  }
+  *out = std::move(m);
+  return ApiOk();
 }
 
 Media::~Media() = default;
@@ -31,11 +60,26 @@ bool Media::IsMediaId(int32_t id) const {
          (audio_ && id >= audio_->vocab_offset && id < audio_->vocab_offset + audio_->vocab_size);
 }
 
+std::string Media::NoTowerMessage(const char* tower, const char* what) const {
+  if (towers_ == nullptr)
+    return std::string("a GGUF file holds no ") + tower + " tower: pass the Hugging Face checkpoint folder as the "
+           "towers (--mmproj DIR) to use " + what;
+  return "this checkpoint has no " + std::string(tower) + " tower: " + what + " are not supported";
+}
+
+size_t Media::encoder_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  if (image_) n += image_->weights().store.bytes();
+  if (audio_weights_) n += audio_weights_->store.bytes();
+  return n;
+}
+
 ApiStatus Media::LoadVision() {
   if (image_) return ApiOk();
   if (text_only_) return ApiError(G3N_ERR_UNSUPPORTED, "the model was loaded text-only: images are refused");
-  if (!vision_) return ApiError(G3N_ERR_UNSUPPORTED, "this checkpoint has no vision tower: images are not supported");
-  auto e = ImageEmbedder::Create(model_);
+  if (!vision_) return ApiError(G3N_ERR_UNSUPPORTED, NoTowerMessage("vision", "images"));
+  auto e = ImageEmbedder::Create(*towers_, hidden_, encoder_type_, pool_);
   if (!e.ok()) return ApiError(G3N_ERR_IO, e.status().message());
   image_ = std::make_unique<ImageEmbedder>(std::move(*e));
   return ApiOk();
@@ -44,12 +88,13 @@ ApiStatus Media::LoadVision() {
 ApiStatus Media::LoadAudio() {
   if (audio_tokens_) return ApiOk();
   if (text_only_) return ApiError(G3N_ERR_UNSUPPORTED, "the model was loaded text-only: audio is refused");
-  if (!audio_) return ApiError(G3N_ERR_UNSUPPORTED, "this checkpoint has no audio tower: audio is not supported");
-  auto w = BindAudioWeights(model_);
+  if (!audio_) return ApiError(G3N_ERR_UNSUPPORTED, NoTowerMessage("audio", "audio"));
+  auto w = BindAudioWeights(*towers_, hidden_, model_.config.text.vocab_size);
   if (!w.ok()) return ApiError(G3N_ERR_IO, w.status().message());
   audio_weights_ = std::make_unique<AudioWeights>(std::move(*w));
+  RequantizeAudioWeights(audio_weights_.get(), encoder_type_, pool_);
   MelConfig mc;
-  const std::string pre = model_.checkpoint.dir + "/preprocessor_config.json";
+  const std::string pre = towers_->dir + "/preprocessor_config.json";
   if (std::filesystem::exists(pre)) {
     auto text = ReadTextFile(pre);
     if (!text.ok()) return ApiError(G3N_ERR_IO, text.status().message());

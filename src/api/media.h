@@ -1,6 +1,9 @@
 // The image and audio side of a model (conditional parameter loading): which ids are
 // multimodal is read from config.json at load, but the towers and embedders are bound only when
 // the first image or audio clip arrives, then kept. `text_only` refuses media instead.
+// The towers come from the model's own checkpoint folder or, beside a GGUF text model (whose
+// files hold no towers), from a separate HF checkpoint folder (`towers`). They run as stored or
+// re-encoded at load into 8/4 bits (`encoder_type`).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -26,9 +29,17 @@ struct AudioWeights;
 
 namespace g3n::api {
 
+struct MediaOptions {
+  bool text_only = false;
+  std::string towers;                  // HF folder with the towers; "" = the model's own files
+  DType encoder_type = DType::Unknown;  // Unknown = as stored
+};
+
 class Media {
  public:
-  Media(const Model& model, ThreadPool* pool, bool text_only);
+  // Reads which towers exist and their configs; opens `towers` (headers only, nothing read).
+  static ApiStatus Create(const Model& model, ThreadPool* pool, const MediaOptions& options,
+                          std::unique_ptr<Media>* out);
   ~Media();
 
   bool has_vision() const { return vision_ != nullptr; }
@@ -59,18 +70,25 @@ class Media {
   ApiStatus EncodeAudio(const void* data, size_t size, std::vector<std::vector<float>>* clips);
   // The hard-path row of a media id that is not a soft token (<end_of_image>, ...).
   ApiStatus HardRow(int32_t id, const float** row);
+  // Bytes of re-encoded tower weights held in memory (0 while none is loaded or kept as stored).
+  size_t encoder_bytes() const;
 
  private:
+  Media(const Model& model, ThreadPool* pool, const MediaOptions& options);
+  std::string NoTowerMessage(const char* tower, const char* what) const;
   ApiStatus LoadVision();  // callers hold mu_
   ApiStatus LoadAudio();
 
   const Model& model_;
   ThreadPool* pool_;
   bool text_only_;
+  DType encoder_type_;
   int hidden_;
+  std::unique_ptr<Checkpoint> own_towers_;  // the `towers` folder, when given
+  const Checkpoint* towers_ = nullptr;      // where the tower tensors are
+  mutable std::mutex mu_;
   std::unique_ptr<VisionConfig> vision_;  // null: the checkpoint has no vision tower
   std::unique_ptr<AudioConfig> audio_;
-  std::mutex mu_;
   std::unique_ptr<ImageEmbedder> image_;
   std::unique_ptr<AudioWeights> audio_weights_;
   std::unique_ptr<AudioTokens> audio_tokens_;

@@ -98,7 +98,22 @@ ConformerWeights BindBlock(AudioBinder& b, const std::string& p, const AudioConf
 
 Result<AudioWeights> BindAudioWeights(const Model& model) {
   if (model.from_gguf) return Error(model.checkpoint.dir + ": audio needs an HF checkpoint folder (GGUF has no audio tower)");
-  const Checkpoint& ck = model.checkpoint;
+  return BindAudioWeights(model.checkpoint, model.config.text.hidden_size, model.config.text.vocab_size);
+}
+
+void RequantizeAudioWeights(AudioWeights* w, DType type, ThreadPool* pool) {
+  w->store = WeightStore(type);
+  WeightStore& s = w->store;
+  s.Requantize(&w->sscp.input_proj, pool);
+  for (ConformerWeights& b : w->blocks) {
+    for (WeightMatrix* m : {&b.ffw_start.up, &b.ffw_start.down, &b.attn.q, &b.attn.k, &b.attn.v, &b.attn.pos_proj,
+                            &b.attn.post, &b.lconv.linear_start, &b.lconv.linear_end, &b.ffw_end.up, &b.ffw_end.down})
+      s.Requantize(m, pool);
+  }
+  s.Requantize(&w->embed.projection, pool);
+}
+
+Result<AudioWeights> BindAudioWeights(const Checkpoint& ck, int text_hidden_size, int text_vocab_size) {
   const std::string source = (std::filesystem::path(ck.dir) / "config.json").string();
   AudioWeights w;
   G3N_ASSIGN_OR_RETURN(w.config, ParseAudioConfig(ck.config_json, source));
@@ -110,8 +125,8 @@ Result<AudioWeights> BindAudioWeights(const Model& model) {
     break;
   }
   if (!any) return Error(ck.dir + ": checkpoint has no audio tower (no model.audio_tower.* tensors)");
-  w.text_hidden_size = model.config.text.hidden_size;
-  w.text_vocab_size = model.config.text.vocab_size;
+  w.text_hidden_size = text_hidden_size;
+  w.text_vocab_size = text_vocab_size;
   // transformers fills unused audio slots with the embedding of id text_vocab_size - 1.
   const int64_t pad_id = static_cast<int64_t>(w.text_vocab_size) - 1;
   if (pad_id < c.vocab_offset || pad_id >= static_cast<int64_t>(c.vocab_offset) + c.vocab_size) {

@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "audio/audio_config.h"
+#include "io/checkpoint.h"
 #include "kernels/matrix.h"
+#include "kernels/thread_pool.h"
+#include "model/weight_store.h"
 #include "util/status.h"
 
 namespace g3n {
@@ -61,11 +64,19 @@ struct AudioWeights {
   SscpWeights sscp;
   std::vector<ConformerWeights> blocks;
   AudioEmbedderWeights embed;
+  WeightStore store;  // owns re-encoded matrices (RequantizeAudioWeights)
 };
 
 // Parses audio_config and binds every audio tensor by its checkpoint name, checking presence,
 // dtype (BF16/F16/F32) and shape. The views point into `model`'s mapped files: the model must
 // outlive the result. Fails with a clear message for a checkpoint without an audio tower.
 Result<AudioWeights> BindAudioWeights(const Model& model);
+// The same from any checkpoint holding the tower (a separate folder beside a GGUF text model).
+Result<AudioWeights> BindAudioWeights(const Checkpoint& ck, int text_hidden_size, int text_vocab_size);
+
+// Re-encodes every linear layer (SSCP projection, conformer FFN / attention / light-conv
+// projections, the embedder projection) into `type` in memory `w` owns, dropping their mapped
+// pages. DType::Unknown keeps everything as stored.
+void RequantizeAudioWeights(AudioWeights* w, DType type, ThreadPool* pool);
 
 }  // namespace g3n

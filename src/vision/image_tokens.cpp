@@ -13,6 +13,14 @@ Result<ImageEmbedder> ImageEmbedder::Create(const Model& model) {
   return e;
 }
 
+Result<ImageEmbedder> ImageEmbedder::Create(const Checkpoint& ck, int text_hidden, DType type, ThreadPool* pool) {
+  ImageEmbedder e;
+  G3N_ASSIGN_OR_RETURN(e.w_, BindVisionWeights(ck, text_hidden));
+  G3N_ASSIGN_OR_RETURN(e.pre_, LoadPreprocessConfig(ck.dir));
+  RequantizeVisionWeights(&e.w_, type, pool);
+  return e;
+}
+
 Result<std::vector<float>> ImageEmbedder::FromPixels(const float* chw, ThreadPool* pool, VisionTrace* trace) const {
   G3N_ASSIGN_OR_RETURN(std::vector<float> tokens, EncodeImage(w_, chw, pre_.height, pre_.width, pool, trace));
   // HF get_image_features scales the MSFA tokens by sqrt(hidden_size) before the embedder.

@@ -21,6 +21,8 @@ class ImageEmbedder {
  public:
   // Binds the vision weights (the first time an image arrives) and reads preprocessor_config.json.
   static Result<ImageEmbedder> Create(const Model& model);
+  // From any checkpoint holding the tower; its matrices re-encoded to `type` (Unknown = as stored).
+  static Result<ImageEmbedder> Create(const Checkpoint& ck, int text_hidden, DType type, ThreadPool* pool);
 
   const VisionConfig& config() const { return w_.config; }
   int tokens_per_image() const { return w_.config.soft_tokens_per_image; }
@@ -38,6 +40,8 @@ class ImageEmbedder {
   bool IsVisionId(int32_t id) const {
     return id >= w_.config.vocab_offset && id < w_.config.vocab_offset + w_.config.vocab_size;
   }
+
+  const VisionWeights& weights() const { return w_; }
 
   DecodeOptions decode_options;
 

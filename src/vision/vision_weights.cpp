@@ -48,7 +48,7 @@ class Binder {
   WeightMatrix Pointwise(const std::string& name, int out, int in) { return Matrix(kTower + name, {out, in, 1, 1}); }
 
   DenseConv Dense(const std::string& name, int in, int out, int k, int stride) {
-    DenseConv c{in, out, k, stride, {}, {}};
+    DenseConv c{in, out, k, stride, {}, {}, {}};
     const std::vector<float> raw = Floats(kTower + name, {out, in, k, k});
     if (raw.empty()) return c;
     c.w.resize(raw.size());
@@ -131,6 +131,7 @@ VisionBlock BindBlock(Binder& b, const std::string& p, const BlockSpec& s, int i
 }  // namespace
 
 WeightMatrix DenseConv::matrix() const {
+  if (requantized.data != nullptr) return requantized;
   WeightMatrix m;
   m.dtype = DType::F32;
   m.data = reinterpret_cast<const uint8_t*>(w.data());
@@ -178,6 +179,28 @@ Result<VisionWeights> BindVisionWeights(const Checkpoint& ck, int text_hidden) {
   w.soft_norm = b.Floats(e + "soft_embedding_norm.weight", {c.hidden_size});
   G3N_RETURN_IF_ERROR(b.status());
   return w;
+}
+
+void RequantizeVisionWeights(VisionWeights* w, DType type, ThreadPool* pool) {
+  w->store = WeightStore(type);
+  WeightStore& s = w->store;
+  auto dense = [&](DenseConv* c) {
+    if (c->w.empty()) return;
+    c->requantized = c->matrix();
+    s.RequantizeOwned(&c->requantized, &c->w, pool);
+    if (!c->w.empty()) c->requantized = WeightMatrix{};  // kept as floats
+  };
+  dense(&w->stem);
+  for (auto& stage : w->stages) {
+    for (VisionBlock& b : stage) {
+      dense(&b.conv_exp);
+      for (WeightMatrix* m : {&b.conv_pwl, &b.pw_exp, &b.pw_proj, &b.query, &b.key, &b.value, &b.output})
+        s.Requantize(m, pool);
+    }
+  }
+  s.Requantize(&w->msfa_pw_exp, pool);
+  s.Requantize(&w->msfa_pw_proj, pool);
+  s.Requantize(&w->embed_projection, pool);
 }
 
 Result<VisionWeights> BindVisionWeights(const Model& model) {

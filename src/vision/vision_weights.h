@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "kernels/matrix.h"
+#include "kernels/thread_pool.h"
 #include "model/model.h"
+#include "model/weight_store.h"
 #include "vision/vision_config.h"
 
 namespace g3n {
@@ -15,6 +17,7 @@ struct DenseConv {
   int in = 0, out = 0, k = 0, stride = 1;
   std::vector<float> w;
   std::vector<float> bias;  // empty = none
+  WeightMatrix requantized;  // set when a WeightStore re-encoded w (w is then empty)
   WeightMatrix matrix() const;
 };
 
@@ -55,6 +58,7 @@ struct VisionWeights {
   WeightMatrix embed_projection;  // [text hidden, hidden_size]
   std::vector<float> hard_norm, soft_norm;
   int text_hidden = 0;
+  WeightStore store;  // owns re-encoded matrices (RequantizeVisionWeights)
 };
 
 // Binds and checks (presence, dtype, shape from the config) every vision tensor. Called when an
@@ -62,5 +66,11 @@ struct VisionWeights {
 // whose conv kernels have H and W swapped, lack conv_stem.conv.bias and are refused.
 Result<VisionWeights> BindVisionWeights(const Model& model);
 Result<VisionWeights> BindVisionWeights(const Checkpoint& ck, int text_hidden);
+
+// Re-encodes every matrix of the tower and embedder projection whose rows fit `type`'s blocks
+// (1x1 and kxk convs, attention projections, MSFA; not the stem, whose rows are 27 long, nor the
+// 128-row hard-token table) into memory `w` owns; their mapped BF16 pages are dropped.
+// DType::Unknown keeps everything as stored.
+void RequantizeVisionWeights(VisionWeights* w, DType type, ThreadPool* pool);
 
 }  // namespace g3n

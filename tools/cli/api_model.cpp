@@ -10,21 +10,35 @@ namespace g3n::cli {
 
 Status ApiFailure(g3n_status status) { return Error(std::string(g3n_last_error()) + " [" + g3n_status_name(status) + "]"); }
 
-Result<std::unique_ptr<ApiModel>> LoadApiModel(const Args& args) {
-  if (!args.Has("model"))
-    return Error("--model is required (a Hugging Face Gemma 3n checkpoint folder or a .gguf file)");
-  g3n_model_options o;
+Result<std::unique_ptr<ModelFlags>> ModelFlagsFromArgs(const Args& args) {
+  auto f = std::make_unique<ModelFlags>();
+  g3n_model_options& o = f->options;
   g3n_model_options_init(&o);
   G3N_ASSIGN_OR_RETURN(o.threads, args.GetInt(args.Has("t") ? "t" : "threads", 0));
   G3N_ASSIGN_OR_RETURN(o.context, args.GetInt("ctx", 0));
   G3N_ASSIGN_OR_RETURN(o.prefill_chunk, args.GetInt("chunk", 0));
   if (args.Has("ctx") && o.context < 1) return Error("--ctx must be at least 1");
   if (args.Has("chunk") && o.prefill_chunk < 1) return Error("--chunk must be at least 1");
-  const std::string kv = args.Get("kv-type", "f16"), sub = args.Get("submodel"), tok = args.Get("tokenizer");
-  o.kv_type = kv.c_str();
-  o.sub_model = sub.c_str();
-  o.tokenizer = tok.empty() ? nullptr : tok.c_str();
+  f->kv_type = args.Get("kv-type", "f16");
+  f->sub_model = args.Get("submodel");
+  f->tokenizer = args.Get("tokenizer");
+  f->towers = args.Get("mmproj");
+  f->encoder_type = args.Get("encoder-type");
+  if (args.Has("mmproj") && f->towers.empty()) return Error("--mmproj needs a Hugging Face checkpoint folder");
+  o.kv_type = f->kv_type.c_str();
+  o.sub_model = f->sub_model.c_str();
+  o.tokenizer = f->tokenizer.empty() ? nullptr : f->tokenizer.c_str();
+  o.towers = f->towers.empty() ? nullptr : f->towers.c_str();
+  o.encoder_type = f->encoder_type.c_str();
   o.text_only = args.Has("text-only") ? 1 : 0;
+  return f;
+}
+
+Result<std::unique_ptr<ApiModel>> LoadApiModel(const Args& args) {
+  if (!args.Has("model"))
+    return Error("--model is required (a Hugging Face Gemma 3n checkpoint folder or a .gguf file)");
+  G3N_ASSIGN_OR_RETURN(std::unique_ptr<ModelFlags> flags, ModelFlagsFromArgs(args));
+  const g3n_model_options& o = flags->options;
   auto m = std::make_unique<ApiModel>();
   const double t0 = NowSeconds();
   const g3n_status st = g3n_model_load(args.Get("model").c_str(), &o, &m->model);

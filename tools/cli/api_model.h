@@ -24,7 +24,18 @@ using SessionPtr = std::unique_ptr<g3n_session, void (*)(g3n_session*)>;
 // A session of `model` on the default sub-model (--submodel), freed with the pointer.
 Result<SessionPtr> NewSession(g3n_model* model);
 
-// --model, --submodel, --tokenizer, --ctx, --chunk, --kv-type, -t/--threads, --text-only.
+// The model flags as g3n_model_options; `options` points into the strings beside it.
+struct ModelFlags {
+  g3n_model_options options;
+  std::string kv_type, sub_model, tokenizer, towers, encoder_type;
+  ModelFlags() = default;
+  ModelFlags(const ModelFlags&) = delete;
+  ModelFlags& operator=(const ModelFlags&) = delete;
+};
+// --submodel, --tokenizer, --ctx, --chunk, --kv-type, -t/--threads, --text-only, --mmproj DIR
+// (the towers for a GGUF model), --encoder-type Q8_0|Q4_0|stored.
+Result<std::unique_ptr<ModelFlags>> ModelFlagsFromArgs(const Args& args);
+// --model and the flags above.
 Result<std::unique_ptr<ApiModel>> LoadApiModel(const Args& args);
 // The model's generation defaults overridden by -n, --temp, --top-k, --top-p, --min-p,
 // --repeat-penalty, --seed and --greedy.

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/api_model.h"
 #include "cli/args.h"
 #include "gemma3n.h"
 #include "server/server.h"
@@ -52,27 +53,14 @@ Result<server::ServerOptions> ServerOptionsFromArgs(const Args& a) {
 int ServeCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "port", "host", "max-concurrent", "queue", "max-tokens", "timeout",
                                "max-body-mb", "read-timeout", "cache-sessions", "alias", "ctx", "chunk", "kv-type", "t", "threads", "submodel",
-                               "media-dir", "text-only"});
+                               "media-dir", "text-only", "mmproj", "encoder-type"});
   if (!st.ok()) return Fail(st);
   if (!args.Has("model")) return Fail(Error("--model DIR is required"));
   auto options = ServerOptionsFromArgs(args);
   if (!options.ok()) return Fail(options.status());
-  g3n_model_options mo;
-  g3n_model_options_init(&mo);
-  auto threads = args.GetInt(args.Has("t") ? "t" : "threads", 0);
-  auto ctx = args.GetInt("ctx", 0);
-  auto chunk = args.GetInt("chunk", 0);
-  if (!threads.ok()) return Fail(threads.status());
-  if (!ctx.ok()) return Fail(ctx.status());
-  if (!chunk.ok()) return Fail(chunk.status());
-  mo.threads = *threads;
-  mo.context = *ctx;
-  mo.prefill_chunk = *chunk;
-  const std::string kv = args.Get("kv-type", "f16");
-  mo.kv_type = kv.c_str();
-  const std::string sub = args.Get("submodel", "");
-  mo.sub_model = sub.c_str();
-  mo.text_only = args.Has("text-only") ? 1 : 0;
+  auto flags = ModelFlagsFromArgs(args);
+  if (!flags.ok()) return Fail(flags.status());
+  const g3n_model_options& mo = (*flags)->options;
 
   // SIGINT/SIGTERM are taken by sigwait below: block them before any thread starts, so that
   // every thread inherits the mask and none is interrupted.
