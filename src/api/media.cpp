@@ -67,11 +67,11 @@ std::string Media::NoTowerMessage(const char* tower, const char* what) const {
   return "this checkpoint has no " + std::string(tower) + " tower: " + what + " are not supported";
 }
 
-size_t Media::encoder_bytes() const {
+size_t Media::encoder_resident_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t n = 0;
-  if (image_) n += image_->weights().store.bytes();
-  if (audio_weights_) n += audio_weights_->store.bytes();
+  if (image_) n += ResidentBytes(image_->weights());
+  if (audio_weights_) n += ResidentBytes(*audio_weights_);
   return n;
 }
 

@@ -70,8 +70,8 @@ class Media {
   ApiStatus EncodeAudio(const void* data, size_t size, std::vector<std::vector<float>>* clips);
   // The hard-path row of a media id that is not a soft token (<end_of_image>, ...).
   ApiStatus HardRow(int32_t id, const float** row);
-  // Bytes of re-encoded tower weights held in memory (0 while none is loaded or kept as stored).
-  size_t encoder_bytes() const;
+  // Bytes of tower weights an encode reads (0 while no tower is loaded), mapped or re-encoded.
+  size_t encoder_resident_bytes() const;
 
  private:
   Media(const Model& model, ThreadPool* pool, const MediaOptions& options);

@@ -113,6 +113,31 @@ void RequantizeAudioWeights(AudioWeights* w, DType type, ThreadPool* pool) {
   s.Requantize(&w->embed.projection, pool);
 }
 
+size_t ResidentBytes(const AudioWeights& w) {
+  size_t n = 0;
+  auto m = [&](const WeightMatrix& x) { n += x.data ? x.row_stride * static_cast<size_t>(x.rows) : 0; };
+  auto f = [&](const std::vector<float>& v) { n += v.size() * sizeof(float); };
+  for (const SscpConvWeights& c : w.sscp.conv) {
+    f(c.kernel);
+    f(c.norm);
+  }
+  m(w.sscp.input_proj);
+  for (const ConformerWeights& b : w.blocks) {
+    for (const WeightMatrix* x : {&b.ffw_start.up, &b.ffw_start.down, &b.attn.q, &b.attn.k, &b.attn.v, &b.attn.pos_proj,
+                                  &b.attn.post, &b.lconv.linear_start, &b.lconv.linear_end, &b.ffw_end.up, &b.ffw_end.down})
+      m(*x);
+    for (const auto* v : {&b.ffw_start.pre_norm, &b.ffw_start.post_norm, &b.attn.pre_norm, &b.attn.post_norm,
+                          &b.attn.per_dim_scale, &b.lconv.pre_norm, &b.lconv.conv_norm, &b.lconv.depthwise,
+                          &b.ffw_end.pre_norm, &b.ffw_end.post_norm, &b.norm})
+      f(*v);
+  }
+  m(w.embed.table);
+  m(w.embed.projection);
+  f(w.embed.hard_norm);
+  f(w.embed.soft_norm);
+  return n;
+}
+
 Result<AudioWeights> BindAudioWeights(const Checkpoint& ck, int text_hidden_size, int text_vocab_size) {
   const std::string source = (std::filesystem::path(ck.dir) / "config.json").string();
   AudioWeights w;

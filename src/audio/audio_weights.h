@@ -78,5 +78,7 @@ Result<AudioWeights> BindAudioWeights(const Checkpoint& ck, int text_hidden_size
 // projections, the embedder projection) into `type` in memory `w` owns, dropping their mapped
 // pages. DType::Unknown keeps everything as stored.
 void RequantizeAudioWeights(AudioWeights* w, DType type, ThreadPool* pool);
+// Bytes an encode reads: every matrix (mapped or re-encoded) and every fp32 table.
+size_t ResidentBytes(const AudioWeights& w);
 
 }  // namespace g3n

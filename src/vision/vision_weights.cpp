@@ -203,6 +203,32 @@ void RequantizeVisionWeights(VisionWeights* w, DType type, ThreadPool* pool) {
   s.Requantize(&w->embed_projection, pool);
 }
 
+size_t ResidentBytes(const VisionWeights& w) {
+  size_t n = 0;
+  auto m = [&](const WeightMatrix& x) { n += x.data ? x.row_stride * static_cast<size_t>(x.rows) : 0; };
+  auto f = [&](const std::vector<float>& v) { n += v.size() * sizeof(float); };
+  auto dense = [&](const DenseConv& c) {
+    m(c.requantized);
+    f(c.w);
+    f(c.bias);
+  };
+  dense(w.stem);
+  f(w.stem_bn);
+  for (const auto& stage : w.stages) {
+    for (const VisionBlock& b : stage) {
+      dense(b.conv_exp);
+      for (const WeightMatrix* x : {&b.conv_pwl, &b.pw_exp, &b.pw_proj, &b.query, &b.key, &b.value, &b.output}) m(*x);
+      for (const auto* v : {&b.bn1, &b.bn2, &b.dw_start.w, &b.dw_mid.w, &b.dw_start_bn, &b.dw_mid_bn, &b.pw_exp_bn,
+                            &b.pw_proj_bn, &b.layer_scale, &b.norm, &b.key_norm, &b.value_norm, &b.key_down.w,
+                            &b.value_down.w})
+        f(*v);
+    }
+  }
+  for (const WeightMatrix* x : {&w.msfa_pw_exp, &w.msfa_pw_proj, &w.embed_table, &w.embed_projection}) m(*x);
+  for (const auto* v : {&w.msfa_pw_exp_bn, &w.msfa_pw_proj_bn, &w.msfa_norm, &w.hard_norm, &w.soft_norm}) f(*v);
+  return n;
+}
+
 Result<VisionWeights> BindVisionWeights(const Model& model) {
   if (model.from_gguf) return Error(model.checkpoint.dir + ": image input needs an HF checkpoint folder (GGUF has no vision tower here)");
   if (!model.config.multimodal) return Error(model.checkpoint.dir + ": text-only checkpoint; image input needs a multimodal Gemma 3n");

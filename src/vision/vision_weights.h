@@ -72,5 +72,7 @@ Result<VisionWeights> BindVisionWeights(const Checkpoint& ck, int text_hidden);
 // 128-row hard-token table) into memory `w` owns; their mapped BF16 pages are dropped.
 // DType::Unknown keeps everything as stored.
 void RequantizeVisionWeights(VisionWeights* w, DType type, ThreadPool* pool);
+// Bytes an encode reads: every matrix (mapped or re-encoded) and every fp32 table.
+size_t ResidentBytes(const VisionWeights& w);
 
 }  // namespace g3n
