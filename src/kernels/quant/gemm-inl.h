@@ -68,6 +68,13 @@ struct Isa {
     return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(w, x), _mm512_set1_epi16(1)));
 #endif
   }
+  // Signed int8 weights without VNNI: |w| * (x with w's sign) keeps maddubs' pair sums within
+  // int16 (2 * 127 * 127), which w + 128 would not.
+  static HWY_INLINE VI Abs(VI w) { return _mm512_abs_epi8(w); }
+  static HWY_INLINE VI DotSigned(VI acc, VI abs_w, VI w, VI x) {
+    const VI sx = _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x);
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(abs_w, sx), _mm512_set1_epi16(1)));
+  }
   static HWY_INLINE VF Zero() { return _mm512_setzero_ps(); }
   static HWY_INLINE VF Cvt(VI a) { return _mm512_cvtepi32_ps(a); }
   static HWY_INLINE VF LoadF(const float* p) { return _mm512_loadu_ps(p); }
@@ -97,6 +104,13 @@ struct Isa {
   static HWY_INLINE VI Dot(VI acc, VI w, VI x) {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, x), _mm256_set1_epi16(1)));
   }
+  // Signed int8 weights: |w| * (x with w's sign) keeps maddubs' pair sums within int16
+  // (2 * 127 * 127), which w + 128 would not.
+  static HWY_INLINE VI Abs(VI w) { return _mm256_abs_epi8(w); }
+  static HWY_INLINE VI DotSigned(VI acc, VI abs_w, VI w, VI x) {
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(abs_w, _mm256_sign_epi8(x, w)),
+                                                   _mm256_set1_epi16(1)));
+  }
   static HWY_INLINE VF Zero() { return _mm256_setzero_ps(); }
   static HWY_INLINE VF Cvt(VI a) { return _mm256_cvtepi32_ps(a); }
   static HWY_INLINE VF LoadF(const float* p) { return _mm256_loadu_ps(p); }
@@ -112,6 +126,13 @@ struct Isa {
 #endif
 
 constexpr int64_t kChunkCols = 2048;
+
+// The int8 formats keep their signed quants in the panel where there is no VNNI (dpbusd takes
+// w + 128 without overflow; maddubs does not): see Isa::DotSigned. Their zero point is then 0.
+template <DType T>
+constexpr bool SignedPanel() {
+  return (T == DType::Q8_0 || T == DType::Q8_K) && !Isa::kVnni;
+}
 
 // ---- decoding one 32-column chunk of one row into unsigned quants + scales ----
 // ws receives 1 scale (2 for Q6_K: one per 16), wm the min (formats with one).
@@ -169,7 +190,7 @@ struct Chunk<DType::Q8_0> {
   static HWY_INLINE B32 Get(const uint8_t* row, int64_t c, float* ws, float*) {
     const auto& b = reinterpret_cast<const BlockQ8_0*>(row)[c];
     ws[0] = Half(b.d);
-    return FlipSign(LoadB(b.qs));  // w + 128
+    return SignedPanel<DType::Q8_0>() ? LoadB(b.qs) : FlipSign(LoadB(b.qs));  // w, or w + 128
   }
 };
 template <>
@@ -224,7 +245,8 @@ struct Chunk<DType::Q8_K> {
   static HWY_INLINE B32 Get(const uint8_t* row, int64_t c, float* ws, float*) {
     const auto& b = reinterpret_cast<const BlockQ8_K*>(row)[c / 8];
     ws[0] = b.d;
-    return FlipSign(LoadB(b.qs + 32 * (c % 8)));
+    const B32 q = LoadB(b.qs + 32 * (c % 8));
+    return SignedPanel<DType::Q8_K>() ? q : FlipSign(q);
   }
 };
 
@@ -287,7 +309,7 @@ void BuildPanel(const uint8_t* data, size_t stride, int64_t r0, int n, int64_t c
 }
 
 // kNT tokens x kLanes rows over the panel's sub-blocks; Y[t * ldy + lane] for n valid lanes.
-template <int kSub, bool kMin, int NT>
+template <int kSub, bool kMin, bool kSigned, int NT>
 void Tile(const Panel& p, int64_t nsub, const int8_t* const* x, const float* const* dx, const int32_t* const* corr,
           const float* const* ds, float* Y, int64_t ldy, int n, bool accumulate) {
   using V = Isa::VI;
@@ -298,12 +320,20 @@ void Tile(const Panel& p, int64_t nsub, const int8_t* const* x, const float* con
   for (int t = 0; t < NT; ++t) acc[t] = Isa::Zero();
   const uint8_t* wq = p.q.data();
   for (int64_t s = 0; s < nsub; ++s, wq += G * L * 4) {
-    V w[G];
+    V w[G], abs_w[G];
     for (int g = 0; g < G; ++g) w[g] = Isa::LoadI(wq + g * L * 4);
+    if constexpr (kSigned)
+      for (int g = 0; g < G; ++g) abs_w[g] = Isa::Abs(w[g]);
     const F scale = Isa::LoadF(p.ws.data() + s * L);
     for (int t = 0; t < NT; ++t) {
-      V ai = Isa::Set1I(corr[t][s]);
-      for (int g = 0; g < G; ++g) ai = Isa::Dot(ai, w[g], Isa::Bcast4(x[t] + s * kSub + 4 * g));
+      V ai;
+      if constexpr (kSigned) {
+        ai = Isa::Set1I(0);
+        for (int g = 0; g < G; ++g) ai = Isa::DotSigned(ai, abs_w[g], w[g], Isa::Bcast4(x[t] + s * kSub + 4 * g));
+      } else {
+        ai = Isa::Set1I(corr[t][s]);
+        for (int g = 0; g < G; ++g) ai = Isa::Dot(ai, w[g], Isa::Bcast4(x[t] + s * kSub + 4 * g));
+      }
       acc[t] = Isa::MulAdd(Isa::Cvt(ai), Isa::Mul(scale, Isa::Set1F(dx[t][s])), acc[t]);
     }
     if (kMin) {  // kSub == 32: one min per sub-block
@@ -314,7 +344,7 @@ void Tile(const Panel& p, int64_t nsub, const int8_t* const* x, const float* con
   for (int t = 0; t < NT; ++t) Isa::Store(Y + t * ldy, acc[t], n, accumulate);
 }
 
-template <int kSub, bool kMin, int NT>
+template <int kSub, bool kMin, bool kSigned, int NT>
 HWY_INLINE void TileAt(const Panel& p, int64_t nsub, const ActView& a, const PanelActs& pa, int64_t t0, int64_t k0,
                        float* Y, int64_t ldy, int n, bool accumulate) {
   const int8_t* x[NT];
@@ -328,32 +358,32 @@ HWY_INLINE void TileAt(const Panel& p, int64_t nsub, const ActView& a, const Pan
     corr[t] = pa.corr + (t0 + t) * subs_per_row + k0 / kSub;
     ds[t] = a.dst(t0 + t) + k0 / 32;
   }
-  Tile<kSub, kMin, NT>(p, nsub, x, dx, corr, ds, Y + t0 * ldy, ldy, n, accumulate);
+  Tile<kSub, kMin, kSigned, NT>(p, nsub, x, dx, corr, ds, Y + t0 * ldy, ldy, n, accumulate);
 }
 
-template <int kSub, bool kMin, int NT>
+template <int kSub, bool kMin, bool kSigned, int NT>
 void TokensAt(const Panel& p, int64_t nsub, const ActView& a, const PanelActs& pa, int64_t t0, int64_t k0, float* Y,
               int64_t ldy, int n, bool accumulate) {
   if constexpr (NT > 0) {
-    TileAt<kSub, kMin, NT>(p, nsub, a, pa, t0, k0, Y, ldy, n, accumulate);
+    TileAt<kSub, kMin, kSigned, NT>(p, nsub, a, pa, t0, k0, Y, ldy, n, accumulate);
   }
 }
 
 // Tokens [0, T) against the panel: full tiles of kNT, then one tile of the remainder.
-template <int kSub, bool kMin>
+template <int kSub, bool kMin, bool kSigned>
 void AllTokens(const Panel& p, int64_t nsub, const ActView& a, const PanelActs& pa, int64_t k0, float* Y, int64_t ldy,
                int n, bool accumulate) {
   constexpr int NT = Isa::kNT;
   int64_t t = 0;
-  for (; t + NT <= a.T; t += NT) TileAt<kSub, kMin, NT>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate);
+  for (; t + NT <= a.T; t += NT) TileAt<kSub, kMin, kSigned, NT>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate);
   switch (a.T - t) {
-    case 1: TokensAt<kSub, kMin, 1>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 2: TokensAt<kSub, kMin, 2>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 3: TokensAt<kSub, kMin, 3>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 4: TokensAt<kSub, kMin, (NT > 4 ? 4 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 5: TokensAt<kSub, kMin, (NT > 5 ? 5 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 6: TokensAt<kSub, kMin, (NT > 6 ? 6 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 7: TokensAt<kSub, kMin, (NT > 7 ? 7 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 1: TokensAt<kSub, kMin, kSigned, 1>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 2: TokensAt<kSub, kMin, kSigned, 2>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 3: TokensAt<kSub, kMin, kSigned, 3>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 4: TokensAt<kSub, kMin, kSigned, (NT > 4 ? 4 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 5: TokensAt<kSub, kMin, kSigned, (NT > 5 ? 5 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 6: TokensAt<kSub, kMin, kSigned, (NT > 6 ? 6 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 7: TokensAt<kSub, kMin, kSigned, (NT > 7 ? 7 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
     default: break;
   }
 }
@@ -369,16 +399,12 @@ void GemmRowsT(const uint8_t* data, size_t stride, int64_t r0, int64_t r1, int64
     for (int64_t r = r0; r < r1; r += L) {
       const int n = static_cast<int>(std::min<int64_t>(L, r1 - r));
       BuildPanel<T>(data, stride, r, n, k0 / 32, k1 / 32, panel);
-      AllTokens<C::kSub, C::kMin>(panel, (k1 - k0) / C::kSub, a, pa, k0, Y + r, ldy, n, k0 > 0);
+      AllTokens<C::kSub, C::kMin, SignedPanel<T>()>(panel, (k1 - k0) / C::kSub, a, pa, k0, Y + r, ldy, n, k0 > 0);
     }
   }
 }
 
-// Whether this target tiles this type: the maddubs fallback would saturate on Q8's 0..255.
-inline bool TiledSupports(DType t) {
-  if (t == DType::Q8_0 || t == DType::Q8_K) return Isa::kVnni;
-  return true;
-}
+inline bool TiledSupports(DType) { return true; }
 
 inline void GemmRows(DType type, const uint8_t* data, size_t stride, int64_t r0, int64_t r1, int64_t cols,
                      const ActView& a, const PanelActs& pa, float* Y, int64_t ldy) {
@@ -387,11 +413,11 @@ inline void GemmRows(DType type, const uint8_t* data, size_t stride, int64_t r0,
     case DType::Q4_1: GemmRowsT<DType::Q4_1>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
     case DType::Q5_0: GemmRowsT<DType::Q5_0>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
     case DType::Q5_1: GemmRowsT<DType::Q5_1>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
-    case DType::Q8_0: if (Isa::kVnni) GemmRowsT<DType::Q8_0>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
+    case DType::Q8_0: GemmRowsT<DType::Q8_0>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
     case DType::Q4_K: GemmRowsT<DType::Q4_K>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
     case DType::Q5_K: GemmRowsT<DType::Q5_K>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
     case DType::Q6_K: GemmRowsT<DType::Q6_K>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
-    case DType::Q8_K: if (Isa::kVnni) GemmRowsT<DType::Q8_K>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
+    case DType::Q8_K: GemmRowsT<DType::Q8_K>(data, stride, r0, r1, cols, a, pa, Y, ldy); break;
     default: break;
   }
 }
