@@ -320,22 +320,21 @@ void Tile(const Panel& p, int64_t nsub, const int8_t* const* x, const float* con
   for (int t = 0; t < NT; ++t) acc[t] = Isa::Zero();
   const uint8_t* wq = p.q.data();
   for (int64_t s = 0; s < nsub; ++s, wq += G * L * 4) {
-    V w[G], abs_w[G];
-    for (int g = 0; g < G; ++g) w[g] = Isa::LoadI(wq + g * L * 4);
-    if constexpr (kSigned)
-      for (int g = 0; g < G; ++g) abs_w[g] = Isa::Abs(w[g]);
-    const F scale = Isa::LoadF(p.ws.data() + s * L);
-    for (int t = 0; t < NT; ++t) {
-      V ai;
+    // Column groups outside, tokens inside: NT integer accumulators and one weight vector (and
+    // its |w|) live in registers, which fits AVX2's 16 as well as AVX-512's 32.
+    V ai[NT];
+    for (int t = 0; t < NT; ++t) ai[t] = Isa::Set1I(kSigned ? 0 : corr[t][s]);
+    for (int g = 0; g < G; ++g) {
+      const V w = Isa::LoadI(wq + g * L * 4);
       if constexpr (kSigned) {
-        ai = Isa::Set1I(0);
-        for (int g = 0; g < G; ++g) ai = Isa::DotSigned(ai, abs_w[g], w[g], Isa::Bcast4(x[t] + s * kSub + 4 * g));
+        const V abs_w = Isa::Abs(w);
+        for (int t = 0; t < NT; ++t) ai[t] = Isa::DotSigned(ai[t], abs_w, w, Isa::Bcast4(x[t] + s * kSub + 4 * g));
       } else {
-        ai = Isa::Set1I(corr[t][s]);
-        for (int g = 0; g < G; ++g) ai = Isa::Dot(ai, w[g], Isa::Bcast4(x[t] + s * kSub + 4 * g));
+        for (int t = 0; t < NT; ++t) ai[t] = Isa::Dot(ai[t], w, Isa::Bcast4(x[t] + s * kSub + 4 * g));
       }
-      acc[t] = Isa::MulAdd(Isa::Cvt(ai), Isa::Mul(scale, Isa::Set1F(dx[t][s])), acc[t]);
     }
+    const F scale = Isa::LoadF(p.ws.data() + s * L);
+    for (int t = 0; t < NT; ++t) acc[t] = Isa::MulAdd(Isa::Cvt(ai[t]), Isa::Mul(scale, Isa::Set1F(dx[t][s])), acc[t]);
     if (kMin) {  // kSub == 32: one min per sub-block
       const F m = Isa::LoadF(p.wm.data() + s * L);
       for (int t = 0; t < NT; ++t) acc[t] = Isa::MulAdd(m, Isa::Set1F(ds[t][s]), acc[t]);
