@@ -73,6 +73,10 @@ typedef struct g3n_model_options {
   const char* encoder_type; /* tower weights in memory: NULL, "" or "stored" = as in the files
                              * (exact); "Q8_0" or "Q4_0" = re-encoded when the tower first loads
                              * (Q8_0: 0.53x the BF16 bytes; activations are quantized per 32 too) */
+  int memory_limit_mb;   /* refuse (G3N_ERR_OUT_OF_MEMORY, before touching the weights) a model,
+                          * session or tower whose estimated memory would pass this many MiB;
+                          * 0 = only the limits in force (cgroup, ulimit -v, available memory),
+                          * which are always checked */
 } g3n_model_options;
 
 void g3n_model_options_init(g3n_model_options* options);
@@ -99,6 +103,10 @@ typedef struct g3n_model_info {
   int32_t first_media_id;  /* ids from here on are image/audio tokens (vocab_size if none) */
   int has_vision;          /* the checkpoint has a vision tower (images work unless text-only) */
   int has_audio;
+  uint64_t memory_booked;   /* bytes this model holds or has promised (weights, caches, each
+                             * session's KV cache at full context, loaded towers), the figure
+                             * checked against the memory limits */
+  uint64_t memory_limit;    /* the tightest resident limit read at load (UINT64_MAX: none) */
 } g3n_model_info;
 
 g3n_status g3n_model_get_info(const g3n_model* model, g3n_model_info* out);

@@ -17,7 +17,11 @@ struct g3n_model {
 };
 
 struct g3n_session {
-  g3n_session(const g3n::api::Engine& e, const g3n::TextDecoder& d) : conversation(e, d) {}
+  g3n_session(const g3n::api::Engine& e, const g3n::TextDecoder& d, uint64_t booked)
+      : engine(e), booked_bytes(booked), conversation(e, d) {}
+  ~g3n_session() { engine.memory.Release(booked_bytes); }
+  const g3n::api::Engine& engine;
+  uint64_t booked_bytes;  // its share of engine.memory
   g3n::api::Conversation conversation;
 };
 
@@ -104,6 +108,8 @@ g3n_status g3n_model_get_info(const g3n_model* model, g3n_model_info* out) {
     out->first_media_id = e.media->first_media_id();
     out->has_vision = e.media->has_vision() ? 1 : 0;
     out->has_audio = e.media->has_audio() ? 1 : 0;
+    out->memory_booked = e.memory.committed();
+    out->memory_limit = e.memory.limit();
     return ApiOk();
   });
 }
@@ -172,7 +178,10 @@ g3n_status g3n_session_create_ex(g3n_model* model, const g3n_session_options* op
     const g3n::api::Variant* v = nullptr;
     ApiStatus st = model->engine->GetVariant(sub, &v);
     if (!st.ok()) return st;
-    *out = new g3n_session(*model->engine, *v->decoder);
+    uint64_t booked = 0;
+    st = model->engine->ReserveSessionMemory(*v, &booked);
+    if (!st.ok()) return st;
+    *out = new g3n_session(*model->engine, *v->decoder, booked);
     return ApiOk();
   });
 }

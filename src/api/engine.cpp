@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "model/memory_need.h"
 #include "model/published_submodels.h"
 #include "model/weight_store.h"
 #include "tokenizer/gemma3n_tokens.h"
@@ -16,6 +17,7 @@ ApiStatus CheckOptions(const g3n_model_options& o) {
   if (o.threads < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "threads must be >= 0 (0 = all hardware threads)");
   if (o.context < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "context must be >= 0 (0 = default)");
   if (o.prefill_chunk < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "prefill_chunk must be >= 0 (0 = 128)");
+  if (o.memory_limit_mb < 0) return ApiError(G3N_ERR_INVALID_ARGUMENT, "memory_limit_mb must be >= 0 (0 = none)");
   return ApiOk();
 }
 
@@ -54,6 +56,14 @@ ApiStatus Engine::GetVariant(const std::string& sub_model, const Variant** out) 
   }
   *out = v.get();
   variants_.emplace(key, std::move(v));
+  return ApiOk();
+}
+
+ApiStatus Engine::ReserveSessionMemory(const Variant& v, uint64_t* bytes) const {
+  const MemoryNeed need = SessionNeed(v.sub ? v.sub->config : model->config.text, session);
+  const Status st = memory.Reserve("a session", need);
+  if (!st.ok()) return ApiError(G3N_ERR_OUT_OF_MEMORY, st.message());
+  *bytes = need.resident;
   return ApiOk();
 }
 
@@ -100,6 +110,7 @@ ApiStatus LoadEngine(const std::string& path, const g3n_model_options& o, std::u
   if (e->name.empty()) e->name = p.parent_path().filename().string();  // "dir/"
   e->eos_ids.assign(mc.generation.eos_token_ids.begin(), mc.generation.eos_token_ids.end());
 
+  e->memory_limit = static_cast<uint64_t>(o.memory_limit_mb) << 20;
   e->pool = std::make_unique<ThreadPool>(o.threads);
   MediaOptions media;
   media.text_only = o.text_only != 0;
@@ -107,6 +118,7 @@ ApiStatus LoadEngine(const std::string& path, const g3n_model_options& o, std::u
   auto enc = ParseEncoderWeightType(o.encoder_type != nullptr ? o.encoder_type : "");
   if (!enc.ok()) return ApiError(G3N_ERR_INVALID_ARGUMENT, enc.status().message());
   media.encoder_type = *enc;
+  media.ledger = &e->memory;
   if (media.text_only && !media.towers.empty())
     return ApiError(G3N_ERR_INVALID_ARGUMENT, "towers given with text_only: a text-only model never loads them");
   st = Media::Create(*e->model, e->pool.get(), media, &e->media);
@@ -117,6 +129,17 @@ ApiStatus LoadEngine(const std::string& path, const g3n_model_options& o, std::u
   if (!st.ok()) return st;
   e->decoder = v->decoder.get();
   e->default_sub_model_name = v->name;
+  // Everything is mapped, nothing read yet: a run that cannot fit stops here, not mid-answer.
+  {
+    const TextConfig& tc = v->sub ? v->sub->config : mc.text;
+    const TextWeights& tw = v->sub ? v->sub->weights : e->model->weights;
+    const MemoryLimits limits = ReadMemoryLimits(e->memory_limit);
+    const MemoryNeed need = TextRunNeed(tc, tw, e->session, e->pool->size());
+    const Status fits = CheckMemory("the model", need, limits);
+    if (!fits.ok()) return ApiError(G3N_ERR_OUT_OF_MEMORY, fits.message());
+    // Sessions book their own share as they are created; the first always fits (checked here).
+    e->memory.Init(limits, limits.rss + need.resident - SessionNeed(tc, e->session).resident);
+  }
   for (const PublishedSubModel& p : PublishedSubModels()) {
     auto spec = FindPublishedSubModel(p.name);
     if (spec.ok() && PlanSubModel(mc.text, *spec).ok()) e->sub_model_names.push_back(p.name);

@@ -17,6 +17,7 @@
 #include "model/submodel.h"
 #include "model/text_decoder.h"
 #include "tokenizer/tokenizer.h"
+#include "util/memory_budget.h"
 
 namespace g3n::api {
 
@@ -39,6 +40,8 @@ struct Engine {
   std::vector<std::string> sub_model_names;  // the published sub-models this model can run
   std::optional<Tokenizer> tokenizer;
   SessionOptions session;  // capacity, prefill chunk, KV type of every session
+  uint64_t memory_limit = 0;  // g3n_model_options.memory_limit_mb in bytes (0 = none)
+  mutable MemoryLedger memory;  // weights, sessions and towers against the limits read at load
   std::string name;
   std::vector<int32_t> eos_ids;
   std::vector<int32_t> open_model_turn;  // "<start_of_turn>model\n"
@@ -46,6 +49,9 @@ struct Engine {
   mutable FairLock step_lock;
 
   ApiStatus NeedTokenizer() const;
+  // Before a session's KV cache exists: books its full-context memory in `memory`, or refuses
+  // it. *bytes gets what to hand back (Release) when the session ends.
+  ApiStatus ReserveSessionMemory(const Variant& v, uint64_t* bytes) const;
   // The variant for `sub_model` (a published name or spec file; "" = the default), built on
   // first use and then shared. Invalid choices are G3N_ERR_INVALID_ARGUMENT.
   ApiStatus GetVariant(const std::string& sub_model, const Variant** out) const;

@@ -8,6 +8,7 @@
 #include "audio/audio_weights.h"
 #include "audio/mel_config.h"
 #include "io/mapped_file.h"
+#include "util/memory_budget.h"
 #include "vision/image_tokens.h"
 
 namespace g3n::api {
@@ -17,6 +18,7 @@ Media::Media(const Model& model, ThreadPool* pool, const MediaOptions& options)
       pool_(pool),
       text_only_(options.text_only),
       encoder_type_(options.encoder_type),
+      ledger_(options.ledger),
       hidden_(model.config.text.hidden_size) {}
 
 ApiStatus Media::Create(const Model& model, ThreadPool* pool, const MediaOptions& options, std::unique_ptr<Media>* out) {
@@ -67,6 +69,30 @@ std::string Media::NoTowerMessage(const char* tower, const char* what) const {
   return "this checkpoint has no " + std::string(tower) + " tower: " + what + " are not supported";
 }
 
+ApiStatus Media::CheckTowerMemory(const char* tower, const std::vector<std::string>& prefixes,
+                                  uint64_t activations) const {
+  uint64_t kept = 0;
+  for (const std::string& p : prefixes) {
+    for (auto it = towers_->tensors.lower_bound(p); it != towers_->tensors.end() && it->first.rfind(p, 0) == 0; ++it) {
+      const TensorView& t = it->second;
+      // Re-encoded: matrices shrink to the target's bytes per element (approximately: rows
+      // that do not fit its blocks stay as stored).
+      kept += encoder_type_ == DType::Unknown || t.shape.size() < 2
+                  ? t.nbytes
+                  : RowBytes(encoder_type_, 32) * static_cast<uint64_t>(t.numel()) / 32;
+    }
+  }
+  MemoryNeed need;
+  need.resident = kept + activations;
+  need.reserved = kept + activations;
+  need.breakdown = std::string(tower) + " weights " + MiB(kept) +
+                   (encoder_type_ == DType::Unknown ? "" : " in " + std::string(DTypeName(encoder_type_))) +
+                   " + activations " + MiB(activations);
+  if (ledger_ == nullptr) return ApiOk();
+  const Status st = ledger_->Reserve(std::string("the ") + tower + " tower", need);
+  return st.ok() ? ApiOk() : ApiError(G3N_ERR_OUT_OF_MEMORY, st.message());
+}
+
 size_t Media::encoder_resident_bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t n = 0;
@@ -79,6 +105,8 @@ ApiStatus Media::LoadVision() {
   if (image_) return ApiOk();
   if (text_only_) return ApiError(G3N_ERR_UNSUPPORTED, "the model was loaded text-only: images are refused");
   if (!vision_) return ApiError(G3N_ERR_UNSUPPORTED, NoTowerMessage("vision", "images"));
+  ApiStatus fits = CheckTowerMemory("vision", {"model.vision_tower.", "model.embed_vision."}, 160u << 20);
+  if (!fits.ok()) return fits;
   auto e = ImageEmbedder::Create(*towers_, hidden_, encoder_type_, pool_);
   if (!e.ok()) return ApiError(G3N_ERR_IO, e.status().message());
   image_ = std::make_unique<ImageEmbedder>(std::move(*e));
@@ -89,6 +117,8 @@ ApiStatus Media::LoadAudio() {
   if (audio_tokens_) return ApiOk();
   if (text_only_) return ApiError(G3N_ERR_UNSUPPORTED, "the model was loaded text-only: audio is refused");
   if (!audio_) return ApiError(G3N_ERR_UNSUPPORTED, NoTowerMessage("audio", "audio"));
+  ApiStatus fits = CheckTowerMemory("audio", {"model.audio_tower.", "model.embed_audio."}, 64u << 20);
+  if (!fits.ok()) return fits;
   auto w = BindAudioWeights(*towers_, hidden_, model_.config.text.vocab_size);
   if (!w.ok()) return ApiError(G3N_ERR_IO, w.status().message());
   audio_weights_ = std::make_unique<AudioWeights>(std::move(*w));

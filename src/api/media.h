@@ -19,6 +19,7 @@
 #include "kernels/thread_pool.h"
 #include "model/model.h"
 #include "tokenizer/chat_template.h"
+#include "util/memory_budget.h"
 #include "vision/vision_config.h"
 
 namespace g3n {
@@ -33,6 +34,7 @@ struct MediaOptions {
   bool text_only = false;
   std::string towers;                  // HF folder with the towers; "" = the model's own files
   DType encoder_type = DType::Unknown;  // Unknown = as stored
+  MemoryLedger* ledger = nullptr;       // the engine's; null = no memory check
 };
 
 class Media {
@@ -76,6 +78,8 @@ class Media {
  private:
   Media(const Model& model, ThreadPool* pool, const MediaOptions& options);
   std::string NoTowerMessage(const char* tower, const char* what) const;
+  // Refuses a tower the memory limits cannot hold, before any of it is read.
+  ApiStatus CheckTowerMemory(const char* tower, const std::vector<std::string>& prefixes, uint64_t activations) const;
   ApiStatus LoadVision();  // callers hold mu_
   ApiStatus LoadAudio();
 
@@ -83,6 +87,7 @@ class Media {
   ThreadPool* pool_;
   bool text_only_;
   DType encoder_type_;
+  MemoryLedger* ledger_;
   int hidden_;
   std::unique_ptr<Checkpoint> own_towers_;  // the `towers` folder, when given
   const Checkpoint* towers_ = nullptr;      // where the tower tensors are

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,8 +28,14 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) {
   if (f->size_ > 0) {
     void* p = ::mmap(nullptr, f->size_, PROT_READ, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
+      const int err = errno;
       ::close(fd);
-      return Error(path + ": mmap failed: " + std::strerror(errno));
+      struct rlimit rl {};
+      if (err == ENOMEM && getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        return Error("not enough memory to map " + path + " (" + std::to_string(f->size_ >> 20) +
+                     " MiB): the address-space limit (ulimit -v) is " + std::to_string(rl.rlim_cur >> 20) +
+                     " MiB; raise it (the file is mapped, not read: only the pages used become resident)");
+      return Error(path + ": mmap failed: " + std::strerror(err));
     }
     f->data_ = static_cast<const uint8_t*>(p);
   }

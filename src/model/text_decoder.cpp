@@ -9,9 +9,13 @@
 namespace g3n {
 namespace {
 
+// Exactly n (resize alone may double the capacity): scratch is sized by the largest chunk.
 template <class T>
 T* Grow(std::vector<T>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
+  if (v.size() < n) {
+    v.reserve(n);
+    v.resize(n);
+  }
   return v.data();
 }
 

@@ -19,6 +19,8 @@ Result<std::unique_ptr<ModelFlags>> ModelFlagsFromArgs(const Args& args) {
   G3N_ASSIGN_OR_RETURN(o.prefill_chunk, args.GetInt("chunk", 0));
   if (args.Has("ctx") && o.context < 1) return Error("--ctx must be at least 1");
   if (args.Has("chunk") && o.prefill_chunk < 1) return Error("--chunk must be at least 1");
+  G3N_ASSIGN_OR_RETURN(o.memory_limit_mb, args.GetInt("memory-limit", 0));
+  if (args.Has("memory-limit") && o.memory_limit_mb < 1) return Error("--memory-limit needs a size in MiB (>= 1)");
   f->kv_type = args.Get("kv-type", "f16");
   f->sub_model = args.Get("submodel");
   f->tokenizer = args.Get("tokenizer");

@@ -33,7 +33,7 @@ struct ModelFlags {
   ModelFlags& operator=(const ModelFlags&) = delete;
 };
 // --submodel, --tokenizer, --ctx, --chunk, --kv-type, -t/--threads, --text-only, --mmproj DIR
-// (the towers for a GGUF model), --encoder-type Q8_0|Q4_0|stored.
+// (the towers for a GGUF model), --encoder-type Q8_0|Q4_0|stored, --memory-limit MIB.
 Result<std::unique_ptr<ModelFlags>> ModelFlagsFromArgs(const Args& args);
 // --model and the flags above.
 Result<std::unique_ptr<ApiModel>> LoadApiModel(const Args& args);

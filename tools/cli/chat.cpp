@@ -184,7 +184,7 @@ void Help() {
 int ChatCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "submodel", "tokenizer", "system", "n", "temp", "top-k", "top-p", "min-p",
                                "repeat-penalty", "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type",
-                               "text-only", "mmproj", "encoder-type"});
+                               "text-only", "mmproj", "encoder-type", "memory-limit"});
   if (!st.ok()) return Fail(st);
   auto m = LoadApiModel(args);
   if (!m.ok()) return Fail(m.status());

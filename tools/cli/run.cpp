@@ -51,7 +51,7 @@ Status AddPrompt(const Args& args, g3n_model* model, g3n_session* s) {
 int RunCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "submodel", "tokens", "prompt", "n", "temp", "top-k", "top-p", "min-p",
                                "repeat-penalty", "seed", "greedy", "ctx", "t", "threads", "chunk", "kv-type",
-                               "tokenizer", "chat", "no-bos", "image", "audio", "text-only", "mmproj", "encoder-type"});
+                               "tokenizer", "chat", "no-bos", "image", "audio", "text-only", "mmproj", "encoder-type", "memory-limit"});
   if (!st.ok()) return Fail(st);
   if (!args.Has("prompt") && !args.Has("tokens")) return Fail(Error("--prompt TEXT or --tokens 2,106,... is required"));
   auto m = LoadApiModel(args);

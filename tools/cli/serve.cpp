@@ -53,7 +53,7 @@ Result<server::ServerOptions> ServerOptionsFromArgs(const Args& a) {
 int ServeCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "port", "host", "max-concurrent", "queue", "max-tokens", "timeout",
                                "max-body-mb", "read-timeout", "cache-sessions", "alias", "ctx", "chunk", "kv-type", "t", "threads", "submodel",
-                               "media-dir", "text-only", "mmproj", "encoder-type"});
+                               "media-dir", "text-only", "mmproj", "encoder-type", "memory-limit"});
   if (!st.ok()) return Fail(st);
   if (!args.Has("model")) return Fail(Error("--model DIR is required"));
   auto options = ServerOptionsFromArgs(args);

@@ -47,7 +47,7 @@ int Collect(void* user, int32_t, const char* text, size_t len) {
 
 int TranscribeCommand(const Args& args) {
   Status st = args.CheckKnown({"model", "submodel", "file", "translate-to", "prompt", "n", "t", "threads", "ctx",
-                               "chunk", "kv-type", "tokenizer", "json", "mmproj", "encoder-type"});
+                               "chunk", "kv-type", "tokenizer", "json", "mmproj", "encoder-type", "memory-limit"});
   if (!st.ok()) return Fail(st);
   const std::string file = args.Get("file");
   if (file.empty()) return Fail(Error("transcribe needs an audio file: gemma3n transcribe --model DIR FILE"));
