@@ -5,6 +5,7 @@
 #include <random>
 
 #include "kernels/ops.h"
+#include "kernels/quant/act_quant.h"
 #include "kernels/reference.h"
 #include "test_util.h"
 
@@ -145,6 +146,46 @@ TEST(ThreadPool, CoversRangeExactlyOnce) {
     pool.ParallelFor(n, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) hits[i]++; });
     for (int h : hits) EXPECT_EQ(h, 1);
   }
+}
+
+}  // namespace
+}  // namespace g3n
+
+namespace g3n {
+namespace {
+
+// The SIMD GELU / soft-cap against their std::tanh references over a wide range (both tails,
+// zero, tiny values where a 1 - x form would cancel), lengths that leave vector tails.
+TEST(Kernels, SimdGeluAndSoftCapFollowTheScalarReferences) {
+  for (int n : {1, 7, 8, 33, 1000}) {
+    std::vector<float> x(n);
+    for (int i = 0; i < n; ++i) x[i] = (i % 2 ? -1.0f : 1.0f) * std::pow(10.0f, -6.0f + 8.0f * i / std::max(1, n - 1));
+    std::vector<float> g = x, gr = x, s = x, sr = x;
+    GeluTanh(g.data(), n);
+    ScalarGeluTanh(gr.data(), n);
+    SoftCap(s.data(), n, 30.0f);
+    ScalarSoftCap(sr.data(), n, 30.0f);
+    for (int i = 0; i < n; ++i) {
+      EXPECT_NEAR(g[i], gr[i], 4e-7f * std::max(1.0f, std::fabs(gr[i]))) << "gelu x=" << x[i];
+      EXPECT_NEAR(s[i], sr[i], 4e-7f * std::max(1e-3f, std::fabs(sr[i]))) << "softcap x=" << x[i];
+    }
+  }
+}
+
+TEST(Kernels, SimdActivationQuantizationIsBitIdentical) {
+  const int64_t n = 32 * 37;
+  std::vector<float> x(n);
+  for (int64_t i = 0; i < n; ++i) x[i] = std::sin(0.37f * i) * std::pow(2.0f, static_cast<float>(i % 11) - 5);
+  for (int i = 64; i < 96; ++i) x[i] = 0.0f;  // an all-zero block
+  x[200] = 0.5f;                            // exact halves: ties to even
+  std::vector<int8_t> q(n), qr(n);
+  std::vector<float> d(n / 32), dr(n / 32);
+  std::vector<int16_t> s(n / 16), sr(n / 16);
+  quant::QuantizeActRow32(x.data(), n, q.data(), d.data(), s.data());
+  quant::QuantizeActRow32Scalar(x.data(), n, qr.data(), dr.data(), sr.data());
+  EXPECT_EQ(q, qr);
+  EXPECT_EQ(d, dr);
+  EXPECT_EQ(s, sr);
 }
 
 }  // namespace

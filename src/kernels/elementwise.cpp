@@ -45,7 +45,7 @@ void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out) {
   }
 }
 
-void GeluTanh(float* x, int64_t n) {
+void ScalarGeluTanh(float* x, int64_t n) {
   constexpr float kAlpha = 0.7978845608028654f;  // sqrt(2/pi)
   for (int64_t i = 0; i < n; ++i) {
     const float z = x[i];
@@ -72,7 +72,7 @@ void RopeRotate(float* x, const float* cos_t, const float* sin_t, int64_t dim) {
   }
 }
 
-void SoftCap(float* x, int64_t n, float cap) {
+void ScalarSoftCap(float* x, int64_t n, float cap) {
   for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
 }
 

@@ -25,8 +25,9 @@ void RowToF32(DType dtype, const uint8_t* src, int64_t n, float* dst);
 void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out);
 float MeanSquare(const float* x, int64_t n);
 
-// HF gelu_pytorch_tanh, in place.
+// HF gelu_pytorch_tanh, in place (SIMD; ScalarGeluTanh is the std::tanh reference).
 void GeluTanh(float* x, int64_t n);
+void ScalarGeluTanh(float* x, int64_t n);
 
 // Gaussian top-k: x = max(x - (mean + std_pop * multiplier), 0), in place.
 void GaussianTopK(float* x, int64_t n, float multiplier);
@@ -34,8 +35,9 @@ void GaussianTopK(float* x, int64_t n, float multiplier);
 // Rotate-half RoPE on one head vector of size dim with precomputed cos/sin of size dim/2.
 void RopeRotate(float* x, const float* cos_t, const float* sin_t, int64_t dim);
 
-// c * tanh(x / c) in place.
+// c * tanh(x / c) in place (SIMD; ScalarSoftCap is the std::tanh reference).
 void SoftCap(float* x, int64_t n, float cap);
+void ScalarSoftCap(float* x, int64_t n, float cap);
 
 // Inverse of the standard normal CDF.
 double NormalQuantile(double p);

@@ -32,7 +32,7 @@ int64_t ActBlockFor(DType weight) {
   }
 }
 
-void QuantizeActRow32(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16) {
+void QuantizeActRow32Scalar(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16) {
   for (int64_t b = 0; b < n / 32; ++b) {
     const float* xb = x + b * 32;
     float amax = 0.0f;
