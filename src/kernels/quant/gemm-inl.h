@@ -75,6 +75,9 @@ struct Isa {
     const VI sx = _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x);
     return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(abs_w, sx), _mm512_set1_epi16(1)));
   }
+  static HWY_INLINE VI Pairs(VI w, VI x) { return _mm512_maddubs_epi16(w, x); }
+  static HWY_INLINE VI AddPairs(VI a, VI b) { return _mm512_add_epi16(a, b); }
+  static HWY_INLINE VI Widen(VI acc, VI p16) { return _mm512_add_epi32(acc, _mm512_madd_epi16(p16, _mm512_set1_epi16(1))); }
   static HWY_INLINE VF Zero() { return _mm512_setzero_ps(); }
   static HWY_INLINE VF Cvt(VI a) { return _mm512_cvtepi32_ps(a); }
   static HWY_INLINE VF LoadF(const float* p) { return _mm512_loadu_ps(p); }
@@ -111,6 +114,9 @@ struct Isa {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(abs_w, _mm256_sign_epi8(x, w)),
                                                    _mm256_set1_epi16(1)));
   }
+  static HWY_INLINE VI Pairs(VI w, VI x) { return _mm256_maddubs_epi16(w, x); }
+  static HWY_INLINE VI AddPairs(VI a, VI b) { return _mm256_add_epi16(a, b); }
+  static HWY_INLINE VI Widen(VI acc, VI p16) { return _mm256_add_epi32(acc, _mm256_madd_epi16(p16, _mm256_set1_epi16(1))); }
   static HWY_INLINE VF Zero() { return _mm256_setzero_ps(); }
   static HWY_INLINE VF Cvt(VI a) { return _mm256_cvtepi32_ps(a); }
   static HWY_INLINE VF LoadF(const float* p) { return _mm256_loadu_ps(p); }
@@ -132,6 +138,20 @@ constexpr int64_t kChunkCols = 2048;
 template <DType T>
 constexpr bool SignedPanel() {
   return (T == DType::Q8_0 || T == DType::Q8_K) && !Isa::kVnni;
+}
+
+// Without VNNI each maddubs needs a madd to widen its int16 pair sums. Small unsigned quants
+// keep those sums small (2 * 15 * 127 for 4 bits), so that this many column groups can be
+// added in int16 first and widened once: 8 for 4-bit quants, 4 for 5-bit, 2 for 6-bit.
+template <DType T>
+constexpr int PairGroups() {
+  if (Isa::kVnni || SignedPanel<T>()) return 1;
+  switch (T) {
+    case DType::Q4_0: case DType::Q4_1: case DType::Q4_K: return 8;
+    case DType::Q5_0: case DType::Q5_1: case DType::Q5_K: return 4;
+    case DType::Q6_K: return 2;
+    default: return 1;
+  }
 }
 
 // ---- decoding one 32-column chunk of one row into unsigned quants + scales ----
@@ -309,7 +329,7 @@ void BuildPanel(const uint8_t* data, size_t stride, int64_t r0, int n, int64_t c
 }
 
 // kNT tokens x kLanes rows over the panel's sub-blocks; Y[t * ldy + lane] for n valid lanes.
-template <int kSub, bool kMin, bool kSigned, int NT>
+template <int kSub, bool kMin, bool kSigned, int kPack, int NT>
 void Tile(const Panel& p, int64_t nsub, const int8_t* const* x, const float* const* dx, const int32_t* const* corr,
           const float* const* ds, float* Y, int64_t ldy, int n, bool accumulate) {
   using V = Isa::VI;
@@ -324,13 +344,28 @@ void Tile(const Panel& p, int64_t nsub, const int8_t* const* x, const float* con
     // its |w|) live in registers, which fits AVX2's 16 as well as AVX-512's 32.
     V ai[NT];
     for (int t = 0; t < NT; ++t) ai[t] = Isa::Set1I(kSigned ? 0 : corr[t][s]);
-    for (int g = 0; g < G; ++g) {
-      const V w = Isa::LoadI(wq + g * L * 4);
-      if constexpr (kSigned) {
-        const V abs_w = Isa::Abs(w);
-        for (int t = 0; t < NT; ++t) ai[t] = Isa::DotSigned(ai[t], abs_w, w, Isa::Bcast4(x[t] + s * kSub + 4 * g));
-      } else {
-        for (int t = 0; t < NT; ++t) ai[t] = Isa::Dot(ai[t], w, Isa::Bcast4(x[t] + s * kSub + 4 * g));
+    if constexpr (kPack > 1) {
+      static_assert(G % kPack == 0, "column groups must split into packs");
+      for (int g0 = 0; g0 < G; g0 += kPack) {
+        V p16[NT];
+        for (int g = g0; g < g0 + kPack; ++g) {
+          const V w = Isa::LoadI(wq + g * L * 4);
+          for (int t = 0; t < NT; ++t) {
+            const V p = Isa::Pairs(w, Isa::Bcast4(x[t] + s * kSub + 4 * g));
+            p16[t] = g == g0 ? p : Isa::AddPairs(p16[t], p);
+          }
+        }
+        for (int t = 0; t < NT; ++t) ai[t] = Isa::Widen(ai[t], p16[t]);
+      }
+    } else {
+      for (int g = 0; g < G; ++g) {
+        const V w = Isa::LoadI(wq + g * L * 4);
+        if constexpr (kSigned) {
+          const V abs_w = Isa::Abs(w);
+          for (int t = 0; t < NT; ++t) ai[t] = Isa::DotSigned(ai[t], abs_w, w, Isa::Bcast4(x[t] + s * kSub + 4 * g));
+        } else {
+          for (int t = 0; t < NT; ++t) ai[t] = Isa::Dot(ai[t], w, Isa::Bcast4(x[t] + s * kSub + 4 * g));
+        }
       }
     }
     const F scale = Isa::LoadF(p.ws.data() + s * L);
@@ -343,7 +378,7 @@ void Tile(const Panel& p, int64_t nsub, const int8_t* const* x, const float* con
   for (int t = 0; t < NT; ++t) Isa::Store(Y + t * ldy, acc[t], n, accumulate);
 }
 
-template <int kSub, bool kMin, bool kSigned, int NT>
+template <int kSub, bool kMin, bool kSigned, int kPack, int NT>
 HWY_INLINE void TileAt(const Panel& p, int64_t nsub, const ActView& a, const PanelActs& pa, int64_t t0, int64_t k0,
                        float* Y, int64_t ldy, int n, bool accumulate) {
   const int8_t* x[NT];
@@ -357,32 +392,32 @@ HWY_INLINE void TileAt(const Panel& p, int64_t nsub, const ActView& a, const Pan
     corr[t] = pa.corr + (t0 + t) * subs_per_row + k0 / kSub;
     ds[t] = a.dst(t0 + t) + k0 / 32;
   }
-  Tile<kSub, kMin, kSigned, NT>(p, nsub, x, dx, corr, ds, Y + t0 * ldy, ldy, n, accumulate);
+  Tile<kSub, kMin, kSigned, kPack, NT>(p, nsub, x, dx, corr, ds, Y + t0 * ldy, ldy, n, accumulate);
 }
 
-template <int kSub, bool kMin, bool kSigned, int NT>
+template <int kSub, bool kMin, bool kSigned, int kPack, int NT>
 void TokensAt(const Panel& p, int64_t nsub, const ActView& a, const PanelActs& pa, int64_t t0, int64_t k0, float* Y,
               int64_t ldy, int n, bool accumulate) {
   if constexpr (NT > 0) {
-    TileAt<kSub, kMin, kSigned, NT>(p, nsub, a, pa, t0, k0, Y, ldy, n, accumulate);
+    TileAt<kSub, kMin, kSigned, kPack, NT>(p, nsub, a, pa, t0, k0, Y, ldy, n, accumulate);
   }
 }
 
 // Tokens [0, T) against the panel: full tiles of kNT, then one tile of the remainder.
-template <int kSub, bool kMin, bool kSigned>
+template <int kSub, bool kMin, bool kSigned, int kPack>
 void AllTokens(const Panel& p, int64_t nsub, const ActView& a, const PanelActs& pa, int64_t k0, float* Y, int64_t ldy,
                int n, bool accumulate) {
   constexpr int NT = Isa::kNT;
   int64_t t = 0;
-  for (; t + NT <= a.T; t += NT) TileAt<kSub, kMin, kSigned, NT>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate);
+  for (; t + NT <= a.T; t += NT) TileAt<kSub, kMin, kSigned, kPack, NT>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate);
   switch (a.T - t) {
-    case 1: TokensAt<kSub, kMin, kSigned, 1>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 2: TokensAt<kSub, kMin, kSigned, 2>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 3: TokensAt<kSub, kMin, kSigned, 3>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 4: TokensAt<kSub, kMin, kSigned, (NT > 4 ? 4 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 5: TokensAt<kSub, kMin, kSigned, (NT > 5 ? 5 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 6: TokensAt<kSub, kMin, kSigned, (NT > 6 ? 6 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
-    case 7: TokensAt<kSub, kMin, kSigned, (NT > 7 ? 7 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 1: TokensAt<kSub, kMin, kSigned, kPack, 1>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 2: TokensAt<kSub, kMin, kSigned, kPack, 2>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 3: TokensAt<kSub, kMin, kSigned, kPack, 3>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 4: TokensAt<kSub, kMin, kSigned, kPack, (NT > 4 ? 4 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 5: TokensAt<kSub, kMin, kSigned, kPack, (NT > 5 ? 5 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 6: TokensAt<kSub, kMin, kSigned, kPack, (NT > 6 ? 6 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
+    case 7: TokensAt<kSub, kMin, kSigned, kPack, (NT > 7 ? 7 : 0)>(p, nsub, a, pa, t, k0, Y, ldy, n, accumulate); break;
     default: break;
   }
 }
@@ -398,7 +433,7 @@ void GemmRowsT(const uint8_t* data, size_t stride, int64_t r0, int64_t r1, int64
     for (int64_t r = r0; r < r1; r += L) {
       const int n = static_cast<int>(std::min<int64_t>(L, r1 - r));
       BuildPanel<T>(data, stride, r, n, k0 / 32, k1 / 32, panel);
-      AllTokens<C::kSub, C::kMin, SignedPanel<T>()>(panel, (k1 - k0) / C::kSub, a, pa, k0, Y + r, ldy, n, k0 > 0);
+      AllTokens<C::kSub, C::kMin, SignedPanel<T>(), PairGroups<T>()>(panel, (k1 - k0) / C::kSub, a, pa, k0, Y + r, ldy, n, k0 > 0);
     }
   }
 }
