@@ -101,19 +101,19 @@ HWY_INLINE void RowDot32(const uint8_t* row, int64_t nb, const ActView& a, const
   }
 #endif
   VF acc0[NT], acc1[NT];
-  float off[NT];
+  float off0[NT], off1[NT];  // two chains, like acc0/acc1: one serial FMA chain bounds the loop
   const int8_t* xq[NT];
   const float* dx[NT];
   const float* ds[NT];
   for (int t = 0; t < NT; ++t) {
     acc0[t] = ZeroF();
     acc1[t] = ZeroF();
-    off[t] = 0.0f;
+    off0[t] = off1[t] = 0.0f;
     xq[t] = a.qt(t0 + t);
     dx[t] = a.dt(t0 + t);
     ds[t] = a.dst(t0 + t);
   }
-  auto step = [&](int64_t b, VF* acc) HWY_ATTR {
+  auto step = [&](int64_t b, VF* acc, float* off) HWY_ATTR {
     Prefetch(reinterpret_cast<const uint8_t*>(blk + b) + 512);
     const B32 w = Q::Quants(blk[b]);
     const float dw = Half(blk[b].d);
@@ -127,12 +127,12 @@ HWY_INLINE void RowDot32(const uint8_t* row, int64_t nb, const ActView& a, const
   };
   int64_t b = b0;
   for (; b + 2 <= nb; b += 2) {
-    step(b, acc0);
-    step(b + 1, acc1);
+    step(b, acc0, off0);
+    step(b + 1, acc1, off1);
   }
-  if (b < nb) step(b, acc0);
+  if (b < nb) step(b, acc0, off0);
   for (int t = 0; t < NT; ++t) {
-    out[t] = Reduce(Add(acc0[t], acc1[t])) + off[t] + head[t];
+    out[t] = Reduce(Add(acc0[t], acc1[t])) + (off0[t] + off1[t]) + head[t];
   }
 }
 
