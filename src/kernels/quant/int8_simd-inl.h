@@ -100,6 +100,11 @@ HWY_INLINE VI DotUSScaled(VI acc, B32 u, B32 s, int lo, int hi) {
   const __m256i sc = _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(hi)), _mm_set1_epi16(static_cast<int16_t>(lo)));
   return {_mm256_add_epi32(acc.v, _mm256_madd_epi16(p16, sc))};
 }
+// acc + sc * dot(u, s) over all 32 elements (one sub-block scale).
+HWY_INLINE VI DotUSScale(VI acc, B32 u, B32 s, int sc) {
+  const __m256i p16 = _mm256_maddubs_epi16(u.v, s.v);
+  return {_mm256_add_epi32(acc.v, _mm256_madd_epi16(p16, _mm256_set1_epi16(static_cast<int16_t>(sc))))};
+}
 HWY_INLINE VF ZeroF() { return {_mm256_setzero_ps()}; }
 HWY_INLINE VF Cvt(VI a) { return {_mm256_cvtepi32_ps(a.v)}; }
 HWY_INLINE VF Set1(float f) { return {_mm256_set1_ps(f)}; }
@@ -167,6 +172,7 @@ HWY_INLINE VI DotUSScaled(VI acc, B32 u, B32 s, int lo, int hi) {
   const int32x4_t b = Dot16(vdupq_n_s32(0), vreinterpretq_s8_u8(u.b), vreinterpretq_s8_u8(s.b));
   return {vmlaq_n_s32(acc.a, a, lo), vmlaq_n_s32(acc.b, b, hi)};
 }
+HWY_INLINE VI DotUSScale(VI acc, B32 u, B32 s, int sc) { return DotUSScaled(acc, u, s, sc, sc); }
 HWY_INLINE VF ZeroF() { return {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)}; }
 HWY_INLINE VF Cvt(VI x) { return {vcvtq_f32_s32(x.a), vcvtq_f32_s32(x.b)}; }
 HWY_INLINE VF Set1(float f) { return {vdupq_n_f32(f), vdupq_n_f32(f)}; }
@@ -223,6 +229,7 @@ HWY_INLINE VI DotUSScaled(VI acc, B32 u, B32 s, int lo, int hi) {
   }
   return acc;
 }
+HWY_INLINE VI DotUSScale(VI acc, B32 u, B32 s, int sc) { return DotUSScaled(acc, u, s, sc, sc); }
 HWY_INLINE VF ZeroF() { VF r; for (int i = 0; i < 8; ++i) r.v[i] = 0.0f; return r; }
 HWY_INLINE VF Cvt(VI a) { VF r; for (int i = 0; i < 8; ++i) r.v[i] = static_cast<float>(a.v[i]); return r; }
 HWY_INLINE VF Set1(float f) { VF r; for (int i = 0; i < 8; ++i) r.v[i] = f; return r; }
