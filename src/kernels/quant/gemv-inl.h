@@ -156,7 +156,6 @@ HWY_INLINE void UnpackScalesK4(const uint8_t* s, int* sc, int* m) {
     m[j] = b[8 + j];
   }
 }
-}
 
 template <int NT>
 HWY_INLINE void RowDotQ4_K(const uint8_t* row, int64_t nsb, const ActView& a, int64_t t0, float* out) {
