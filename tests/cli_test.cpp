@@ -13,28 +13,15 @@
 #include "gemma3n.h"
 #include "io/safetensors.h"
 #include "media_test_util.h"
+#include "process_test_util.h"
 #include "test_util.h"
 
 namespace g3n {
 namespace {
 
-struct Output {
-  int status = -1;
-  std::string text;  // stdout + stderr
-};
+using Output = testing::CommandOutput;
 
-Output RunBinary(const std::string& args) {
-  Output o;
-  const std::string cmd = std::string(G3N_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return o;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
-  const int st = pclose(p);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return o;
-}
+Output RunBinary(const std::string& args) { return testing::RunCommand(std::string(G3N_BINARY) + " " + args); }
 
 std::string JoinIds(const std::vector<int32_t>& ids) {
   std::string s;

@@ -8,6 +8,7 @@
 
 #include "audio/audio_tokens.h"
 #include "audio/audio_weights.h"
+#include "c_api_test_util.h"
 #include "gemma3n.h"
 #include "kernels/ops.h"
 #include "model/gguf_convert.h"
@@ -21,6 +22,8 @@ namespace g3n {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Argmaxes;
+using testing::NextIds;
 
 TEST(WeightStore, ParsesTypes) {
   EXPECT_EQ(*ParseEncoderWeightType(""), DType::Unknown);
@@ -168,35 +171,6 @@ g3n_model* LoadWithTowers(const std::string& path, const char* towers, const cha
   g3n_model* m = nullptr;
   EXPECT_EQ(g3n_model_load(path.c_str(), &o, &m), want) << g3n_last_error();
   return m;
-}
-
-int OnToken(void* u, int32_t id, const char*, size_t) {
-  if (id >= 0) *static_cast<int32_t*>(u) = id;
-  return 0;
-}
-
-// Greedy next ids after every prefix, as tests/c_api_media_test.cpp takes them.
-std::vector<int> NextIds(g3n_session* s, size_t T) {
-  g3n_generate_options go;
-  g3n_generate_options_init(nullptr, &go);
-  go.greedy = 1;
-  go.max_new_tokens = 1;
-  go.ignore_eos = 1;
-  std::vector<int> out(T, -1);
-  for (size_t t = T; t-- > 0;) {
-    EXPECT_EQ(g3n_session_truncate(s, t + 1), G3N_OK) << g3n_last_error();
-    int32_t got = -1;
-    EXPECT_EQ(g3n_session_generate(s, &go, OnToken, &got, nullptr), G3N_OK) << g3n_last_error();
-    out[t] = got;
-  }
-  return out;
-}
-
-std::vector<int> Argmaxes(const std::vector<float>& logits, size_t T) {
-  const int V = static_cast<int>(logits.size() / T);
-  std::vector<int> a;
-  for (size_t t = 0; t < T; ++t) a.push_back(testing::Argmax(logits.data() + t * V, V));
-  return a;
 }
 
 TEST(Towers, GgufTextModelWithTheFolderTowersFollowsTransformers) {

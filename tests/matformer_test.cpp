@@ -16,6 +16,7 @@
 #include "model/published_submodels.h"
 #include "model/submodel.h"
 #include "model/text_decoder.h"
+#include "process_test_util.h"
 #include "test_util.h"
 
 namespace g3n {
@@ -380,24 +381,12 @@ TEST(MatFormer, PublishedTableParameterCounts) {
 
 // ---- gemma3n slice ------------------------------------------------------------------------
 
-struct Output {
-  int status = -1;
-  std::string text;
-};
+using Output = testing::CommandOutput;
 
 // G3N_TEST_BINARY overrides the built binary (e.g. to try a build with extra commands).
 Output RunBinary(const std::string& args) {
   const char* env = std::getenv("G3N_TEST_BINARY");
-  const std::string cmd = std::string(env ? env : G3N_BINARY) + " " + args + " 2>&1";
-  Output o;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return o;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
-  const int st = pclose(p);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return o;
+  return testing::RunCommand(std::string(env ? env : G3N_BINARY) + " " + args);
 }
 
 class MatFormerSlice : public ::testing::Test {

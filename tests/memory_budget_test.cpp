@@ -13,6 +13,7 @@
 #include "gemma3n.h"
 #include "media_test_util.h"
 #include "model/memory_need.h"
+#include "process_test_util.h"
 #include "model/model.h"
 #include "test_util.h"
 #include "util/memory_budget.h"
@@ -128,22 +129,8 @@ TEST(MemoryBudget, ModelSessionsAndTowersBeyondTheLimitAreRefused) {
 
 // ---- The limits of the system, through the binary ----------------------------------------
 
-struct Output {
-  int status = -1;
-  std::string text;
-};
-
-Output Shell(const std::string& script) {
-  Output o;
-  FILE* p = popen(("/bin/sh -c '" + script + "' 2>&1").c_str(), "r");
-  if (p == nullptr) return o;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.text.append(buf.data(), n);
-  const int st = pclose(p);
-  o.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return o;
-}
+// `script` under /bin/sh -c (single quotes must not appear in it).
+testing::CommandOutput RunShell(const std::string& script) { return testing::RunCommand("/bin/sh -c '" + script + "'"); }
 
 std::string RunTiny(const std::string& extra) {
   return std::string(G3N_BINARY) + " run --model " + testing::FixtureDir("tiny-long") +
@@ -153,12 +140,12 @@ std::string RunTiny(const std::string& extra) {
 // ulimit -v: big enough to start and map the model, too small for a 40K-token f32 session's
 // KV cache plus the threads' reservations. Then the same run with a small context fits.
 TEST(MemoryBudget, AddressSpaceLimitIsAClearError) {
-  Output o = Shell("ulimit -v 400000; " + RunTiny("--ctx 40960 -t 8"));
+  testing::CommandOutput o = RunShell("ulimit -v 400000; " + RunTiny("--ctx 40960 -t 8"));
   EXPECT_NE(o.status, 0) << o.text;
   EXPECT_NE(o.text.find("not enough memory"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("ulimit -v"), std::string::npos) << o.text;
   EXPECT_EQ(o.text.find("Segmentation"), std::string::npos) << o.text;
-  Output ok = Shell("ulimit -v 400000; " + RunTiny("--ctx 512 -t 1"));
+  testing::CommandOutput ok = RunShell("ulimit -v 400000; " + RunTiny("--ctx 512 -t 1"));
   EXPECT_EQ(ok.status, 0) << ok.text;
 }
 
@@ -183,9 +170,9 @@ TEST(MemoryBudget, CgroupLimitIsAClearError) {
   };
   const std::string enter = "echo $$ > " + dir + "/cgroup.procs; ";
   set_limit(24u << 20);
-  Output o = Shell(enter + "exec " + RunTiny("--ctx 40960"));
+  testing::CommandOutput o = RunShell(enter + "exec " + RunTiny("--ctx 40960"));
   set_limit(512u << 20);
-  Output ok = Shell(enter + "exec " + RunTiny("--ctx 512"));
+  testing::CommandOutput ok = RunShell(enter + "exec " + RunTiny("--ctx 512"));
   fs::remove(dir, ec);
   EXPECT_NE(o.status, 0) << o.text;
   EXPECT_NE(o.text.find("memory cgroup limit of 24 MiB"), std::string::npos) << o.text;
