@@ -735,3 +735,52 @@ TEST(ServerMedia, AudioTranscriptionsEndpoint) {
 
 }  // namespace
 }  // namespace g3n::server
+
+namespace g3n::server {
+namespace {
+
+// A session the memory limits cannot hold is a retryable 503 naming the memory, not a 500 or
+// an OOM kill; once memory is handed back the same request is served.
+TEST(ServerMemory, NoRoomForASessionIs503) {
+  const std::string dir = FixtureDir("tiny-long");
+  g3n_model_options mo;
+  g3n_model_options_init(&mo);
+  mo.threads = 2;
+  mo.context = 40960;
+  mo.kv_type = "f32";
+  g3n_model* probe = nullptr;
+  ASSERT_EQ(g3n_model_load(dir.c_str(), &mo, &probe), G3N_OK) << g3n_last_error();
+  g3n_model_info info;
+  ASSERT_EQ(g3n_model_get_info(probe, &info), G3N_OK);
+  g3n_session* s = nullptr;
+  ASSERT_EQ(g3n_session_create(probe, &s), G3N_OK);
+  g3n_model_info with_one;
+  ASSERT_EQ(g3n_model_get_info(probe, &with_one), G3N_OK);
+  g3n_session_free(s);
+  g3n_model_free(probe);
+  const uint64_t session = with_one.memory_booked - info.memory_booked;
+  ASSERT_GT(session, 0u);
+  mo.memory_limit_mb = static_cast<int>((info.memory_booked + session + session / 2) >> 20);
+  g3n_model* model = nullptr;
+  ASSERT_EQ(g3n_model_load(dir.c_str(), &mo, &model), G3N_OK) << g3n_last_error();
+  g3n_session* held = nullptr;
+  ASSERT_EQ(g3n_session_create(model, &held), G3N_OK);  // takes the one session's room
+  {
+    Server server(model, LoopbackOptions());
+    ASSERT_TRUE(server.Start().ok());
+    const std::string body = R"({"prompt":[2,105,17],"max_tokens":2,"temperature":0})";
+    HttpReply r = Call(server.port(), Post("/v1/completions", body));
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find("not enough memory"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("insufficient_memory"), std::string::npos) << r.body;
+    g3n_session_free(held);
+    held = nullptr;
+    HttpReply ok = Call(server.port(), Post("/v1/completions", body));
+    EXPECT_EQ(ok.status, 200) << ok.body;
+    server.Stop();
+  }
+  g3n_model_free(model);
+}
+
+}  // namespace
+}  // namespace g3n::server

@@ -65,8 +65,11 @@ bool SessionPool::Acquire(const std::vector<int32_t>& prompt, const std::string&
     g3n_session_options_init(&so);
     so.sub_model = variant.c_str();
     s.variant = variant;
-    if (g3n_session_create_ex(model_, &so, &s.session) != G3N_OK) {
-      *error = Internal("cannot create a session");
+    const g3n_status created = g3n_session_create_ex(model_, &so, &s.session);
+    if (created != G3N_OK) {
+      // The memory limits leave no room for another session's KV cache: a retryable 503.
+      *error = created == G3N_ERR_OUT_OF_MEMORY ? ApiError{503, g3n_last_error(), "", "insufficient_memory", ""}
+                                                : Internal("cannot create a session");
       Release(*lease);
       return false;
     }
