@@ -4,8 +4,10 @@
 
 #include "cli/common.h"
 #include "kernels/ops.h"
+#include "model/memory_need.h"
 #include "model/published_submodels.h"
 #include "model/submodel.h"
+#include "util/memory_budget.h"
 
 namespace g3n::cli {
 namespace {
@@ -71,7 +73,7 @@ void PrintSubModels(const TextConfig& stored) {
 }  // namespace
 
 int InfoCommand(const Args& args) {
-  Status st = args.CheckKnown({"model", "t", "threads", "submodel"});
+  Status st = args.CheckKnown({"model", "t", "threads", "submodel", "ctx", "chunk", "kv-type"});
   if (!st.ok()) return Fail(st);
   auto engine = LoadEngine(args);
   if (!engine.ok()) return Fail(engine.status());
@@ -114,6 +116,14 @@ int InfoCommand(const Args& args) {
   std::printf("rope         local %.0f, global %.0f; window %d; softcap %.1f\n", c.rope_theta_local,
               c.rope_theta_global, c.sliding_window, c.final_logit_softcap);
   std::printf("kernels      %s, %d threads\n", KernelTargetName(), engine->pool->size());
+  // What a run needs (the figure checked against the memory limits before anything loads).
+  auto so = SessionFromArgs(args, *engine);
+  if (!so.ok()) return Fail(so.status());
+  const MemoryNeed need = TextRunNeed(c, engine->weights(), *so, engine->pool->size());
+  const MemoryLimits limits = ReadMemoryLimits();
+  std::printf("memory       ~%s for one session of %d tokens (%s); limit %s\n", MiB(need.resident).c_str(), so->capacity,
+              need.breakdown.c_str(),
+              limits.resident ? (MiB(limits.resident->bytes) + " (" + limits.resident->source + ")").c_str() : "none");
   return 0;
 }
 
