@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
   std::vector<ShapeDef> shape_list = {{"attn/proj 2048x2048", 2048, 2048}, {"ffn up 8192x2048", 8192, 2048},
                                       {"ffn down 2048x8192", 2048, 8192}, {"lm head 262400x2048", 262400, 2048}};
   if (shapes == "small") shape_list.resize(3);
-  if (shapes == "tiny") shape_list = {{"512x2048 (L2)", 512, 2048}};
+  if (shapes == "tiny") shape_list = {{"512x2048 (L2)", 512, 2048}, {"128x2048 (L2)", 128, 2048}};
   if (shapes == "audio")
     shape_list = {{"audio 1536x1536", 1536, 1536}, {"audio up 6144x1536", 6144, 1536},
                   {"audio down 1536x6144", 1536, 6144}};

@@ -321,6 +321,25 @@ TEST_P(QuantMatMulTest, NoThreadPoolAndZeroInputs) {
   }
 }
 
+// The sparse FFN's row subset: the same numbers as MatMul over the whole matrix, for the rows
+// asked for, in the order asked for (activations quantized once instead of once per row).
+TEST_P(QuantMatMulTest, MatVecRowsEqualsMatMulOnThoseRows) {
+  const DType t = GetParam();
+  const int64_t cols = BlockElems(t) == 32 ? 544 : 768;
+  std::mt19937 rng(static_cast<unsigned>(t) * 3 + 11);
+  QMatrix w = RandomQMatrix(t, 70, cols, 4, rng);
+  const auto X = RandomActs(1, cols, rng);
+  std::vector<float> all(70);
+  ThreadPool pool(2);
+  MatMul(w.m, X.data(), 1, all.data(), 70, &pool);
+  const std::vector<int32_t> rows = {69, 3, 4, 40, 0, 17, 17, 68, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 33};
+  std::vector<float> got(rows.size(), -1.0f);
+  MatVecRows(w.m, rows.data(), static_cast<int64_t>(rows.size()), X.data(), got.data(), &pool);
+  for (size_t k = 0; k < rows.size(); ++k) ASSERT_EQ(got[k], all[rows[k]]) << DTypeName(t) << " row " << rows[k];
+  MatVecRows(w.m, rows.data(), 5, X.data(), got.data(), nullptr);
+  for (size_t k = 0; k < 5; ++k) ASSERT_EQ(got[k], all[rows[k]]) << DTypeName(t) << " no pool, row " << rows[k];
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, QuantMatMulTest, ::testing::ValuesIn(kBlockTypes), TypeName);
 
 // Every SIMD family this machine can run (AVX-512 VNNI, AVX-512, AVX2, SSE4, portable), forced

@@ -233,6 +233,18 @@ void MatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t 
   }
 }
 
+void MatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, const float* x, float* y, ThreadPool* pool) {
+  if (n <= 0 || QuantMatVecRows(W, rows, n, x, y, pool)) return;
+  ParallelFor(pool, n, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      WeightMatrix row = W;
+      row.data = W.row(rows[k]);
+      row.rows = 1;
+      MatMul(row, x, 1, &y[k], 1, nullptr);
+    }
+  }, 16);
+}
+
 float Dot(const float* a, const float* b, int64_t n) { return HWY_DYNAMIC_DISPATCH(DotF32)(a, b, n); }
 void Axpy(float a, const float* x, float* y, int64_t n) { HWY_DYNAMIC_DISPATCH(AxpyF32)(a, x, y, n); }
 const char* KernelTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }

@@ -14,6 +14,10 @@ namespace g3n {
 // so results carry that rounding (at most half an activation step per element).
 void MatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool);
 
+// y[k] = W[rows[k], :] . x for k < n, one token: the rows a sparse layer needs. Block-quantized
+// weights quantize x once for all of them (the results equal MatMul's for those rows).
+void MatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, const float* x, float* y, ThreadPool* pool);
+
 float Dot(const float* a, const float* b, int64_t n);
 void Axpy(float a, const float* x, float* y, int64_t n);  // y += a * x
 

@@ -43,18 +43,15 @@ void SparseFfn::Run(int layer, const float* x, float* gate, float* out) const {
     if (gate[i] != 0.0f) active.push_back(static_cast<int32_t>(i));
   const int64_t n = static_cast<int64_t>(active.size());
   // a_i = gelu(gate_i) * (up_i . x), for active units only.
-  ParallelFor(pool_, n, [&](int64_t b, int64_t e) {
-    for (int64_t k = b; k < e; ++k) {
-      const int32_t i = active[k];
-      WeightMatrix row = lw.up;
-      row.data = lw.up.row(i);
-      row.rows = 1;
-      float up = 0.0f;
-      MatMul(row, x, 1, &up, 1, nullptr);
-      GeluTanh(&gate[i], 1);
-      gate[i] *= up;
-    }
-  }, 16);
+  thread_local std::vector<float> up_vals;
+  std::vector<float>& up = up_vals;
+  up.resize(static_cast<size_t>(n));
+  MatVecRows(lw.up, active.data(), n, x, up.data(), pool_);
+  for (int64_t k = 0; k < n; ++k) {
+    const int32_t i = active[k];
+    GeluTanh(&gate[i], 1);
+    gate[i] *= up[k];
+  }
   const WeightMatrix& du = down_units_[layer];
   if (du.data == nullptr) {  // quantized weights: dense down over the mostly-zero vector
     MatMul(lw.down, gate, 1, out, H, pool_);

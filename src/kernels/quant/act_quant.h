@@ -23,7 +23,8 @@ struct ActView {
   const float* ds32 = nullptr;    // [T][K / 32]: d of the block times the sum of its 32 quants
 
   const int8_t* qt(int64_t t) const { return q + t * K; }
-  const float* dt(int64_t t) const { return d + t * (K / block); }
+  // block is 32 or 256: a shift, not a 64-bit division (these run once per weight row).
+  const float* dt(int64_t t) const { return d + t * (K >> (block == 256 ? 8 : 5)); }
   const int16_t* st(int64_t t) const { return sum16 + t * (K / 16); }
   const float* dst(int64_t t) const { return ds32 + t * (K / 32); }
 };

@@ -48,7 +48,11 @@ const DecodeActs* DecodeActsBuf::Build(DType weight, const ActView& a) {
       }
     }
   }
-  view_ = {groups, dx_.data(), corr_.data(), ds_.data()};
+  const int64_t nb = a.K / 32;
+  corr32_.resize(static_cast<size_t>(a.T * nb));
+  for (int64_t t = 0; t < a.T; ++t)
+    for (int64_t b = 0; b < nb; ++b) corr32_[t * nb + b] = -zp * (a.st(t)[2 * b] + a.st(t)[2 * b + 1]);
+  view_ = {groups, dx_.data(), corr_.data(), ds_.data(), corr32_.data()};
   return &view_;
 }
 

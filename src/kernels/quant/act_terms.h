@@ -28,6 +28,8 @@ struct DecodeActs {
   const float* dx = nullptr;      // [T][groups * 16] activation scale
   const int32_t* corr = nullptr;  // [T][groups * 16] -zero_point * sum of the block's quants
   const float* ds = nullptr;      // [T][groups * 16] scale * sum, for formats with a min
+  // AVX2 decode kernel (8-block groups, natural order): [T][K / 32] as corr above.
+  const int32_t* corr32 = nullptr;
 };
 inline int DecodeLaneBlock(int lane) { return 4 * (lane % 4) + lane / 4; }
 
@@ -48,7 +50,7 @@ class DecodeActsBuf {
 
  private:
   std::vector<float> dx_, ds_;
-  std::vector<int32_t> corr_;
+  std::vector<int32_t> corr_, corr32_;
   DecodeActs view_;
 };
 

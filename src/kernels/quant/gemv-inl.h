@@ -27,22 +27,24 @@ namespace HWY_NAMESPACE {
 #endif
 
 // ---- 32-element formats: how to get a block's quants, scale and zero-point coefficient ----
+// kOffset: value = d * q + offset per block, either a zero point (kZeroPoint: -zp * d) or a
+// stored min; kNibbles: quants in [0, 16).
 
 struct KQ4_0 {
   using Block = BlockQ4_0;
-  static constexpr bool kSigned = false, kOffset = true;
+  static constexpr bool kSigned = false, kOffset = true, kZeroPoint = true, kNibbles = true;
   static HWY_INLINE B32 Quants(const Block& b) { return Nibbles16(b.qs); }
   static HWY_INLINE float Offset(const Block&, float d) { return -8.0f * d; }  // value = d * (q - 8)
 };
 struct KQ4_1 {
   using Block = BlockQ4_1;
-  static constexpr bool kSigned = false, kOffset = true;
+  static constexpr bool kSigned = false, kOffset = true, kZeroPoint = false, kNibbles = true;
   static HWY_INLINE B32 Quants(const Block& b) { return Nibbles16(b.qs); }
   static HWY_INLINE float Offset(const Block& b, float) { return Half(b.m); }  // value = d * q + m
 };
 struct KQ5_0 {
   using Block = BlockQ5_0;
-  static constexpr bool kSigned = false, kOffset = true;
+  static constexpr bool kSigned = false, kOffset = true, kZeroPoint = true, kNibbles = false;
   static HWY_INLINE B32 Quants(const Block& b) {
     uint32_t qh;
     std::memcpy(&qh, b.qh, 4);
@@ -52,7 +54,7 @@ struct KQ5_0 {
 };
 struct KQ5_1 {
   using Block = BlockQ5_1;
-  static constexpr bool kSigned = false, kOffset = true;
+  static constexpr bool kSigned = false, kOffset = true, kZeroPoint = false, kNibbles = false;
   static HWY_INLINE B32 Quants(const Block& b) {
     uint32_t qh;
     std::memcpy(&qh, b.qh, 4);
@@ -62,7 +64,7 @@ struct KQ5_1 {
 };
 struct KQ8_0 {
   using Block = BlockQ8_0;
-  static constexpr bool kSigned = true, kOffset = false;
+  static constexpr bool kSigned = true, kOffset = false, kZeroPoint = false, kNibbles = false;
   static HWY_INLINE B32 Quants(const Block& b) { return LoadB(b.qs); }
   static HWY_INLINE float Offset(const Block&, float) { return 0.0f; }
 };
@@ -72,6 +74,7 @@ struct KQ8_0 {
 }  // namespace g3n
 HWY_AFTER_NAMESPACE();
 
+#include "kernels/quant/gemv256-inl.h"
 #include "kernels/quant/gemv512-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -82,8 +85,8 @@ namespace HWY_NAMESPACE {
 #pragma GCC target("avx512vnni")
 #endif
 
-// One row of nb blocks against tokens t0..t0+NT-1. On AVX-512, whole groups of 16 blocks go
-// through RowDot512 and the rest through the loop below. Two accumulator sets (even/odd
+// One row of nb blocks against tokens t0..t0+NT-1. On AVX-512 (AVX2), whole groups of 16 (8)
+// blocks go through RowDot512 (RowDot256) and the rest through the loop below. Two accumulator sets (even/odd
 // blocks) keep the FMA chains from serialising a single-token stream.
 template <class Q, int NT>
 HWY_INLINE void RowDot32(const uint8_t* row, int64_t nb, const ActView& a, const DecodeActs* da, int64_t t0,
@@ -98,6 +101,14 @@ HWY_INLINE void RowDot32(const uint8_t* row, int64_t nb, const ActView& a, const
       RowDot512<Z, NT>(row, nb / 16, a, *da, t0, head);
       b0 = nb / 16 * 16;
     }
+  }
+#elif HWY_TARGET == HWY_AVX2
+  if (da != nullptr && nb >= 8) {
+    for (int t = 0; t < NT; ++t) {  // the row stays in L1 for the next token
+      const int64_t tok = t0 + t;
+      head[t] = RowDot256<Q>(row, nb / 8, {a.qt(tok), a.dt(tok), a.dst(tok), da->corr32 + tok * (a.K / 32)});
+    }
+    b0 = nb / 8 * 8;
   }
 #endif
   VF acc0[NT], acc1[NT];
@@ -302,6 +313,15 @@ HWY_INLINE void RowDot(DType type, const uint8_t* row, int64_t cols, const ActVi
     case DType::Q4_K: RowDotK4_512<false, NT>(row, cols / 256, a, t0, out); break;
     case DType::Q5_K: RowDotK4_512<true, NT>(row, cols / 256, a, t0, out); break;
     case DType::Q6_K: RowDotQ6_K512<NT>(row, cols / 256, a, t0, out); break;
+#elif HWY_TARGET == HWY_AVX2
+    case DType::Q4_K: case DType::Q5_K: case DType::Q6_K:
+      for (int t = 0; t < NT; ++t) {  // the row stays in L1 for the next token
+        const KToken x{a.qt(t0 + t), a.dt(t0 + t), a.st(t0 + t)};
+        out[t] = type == DType::Q4_K   ? RowDotK4_256<false>(row, cols / 256, x)
+                 : type == DType::Q5_K ? RowDotK4_256<true>(row, cols / 256, x)
+                                       : RowDotQ6_K256(row, cols / 256, x);
+      }
+      break;
 #else
     case DType::Q4_K: RowDotQ4_K<NT>(row, cols / 256, a, t0, out); break;
     case DType::Q5_K: RowDotQ5_K<NT>(row, cols / 256, a, t0, out); break;

@@ -14,6 +14,11 @@ namespace g3n {
 // column count that is not a whole number of blocks.
 bool QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool);
 
+// MatVecRows (kernels/ops.h) for block-quantized weights; false, touching nothing, where
+// QuantMatMul would refuse.
+bool QuantMatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, const float* x, float* y,
+                     ThreadPool* pool);
+
 // Which kernel QuantMatMul uses for T tokens of this dtype: "tiled" or "direct" (tests, bench).
 const char* QuantKernelFor(DType dtype, int64_t T);
 

@@ -25,6 +25,11 @@ void GemvRange(DType type, const uint8_t* data, size_t stride, int64_t r0, int64
   GemvRows(type, data, stride, r0, r1, cols, *a, da, t0, t1, Y, ldy);
 }
 
+void GemvRowList(DType type, const uint8_t* data, size_t stride, const int32_t* rows, int64_t n, int64_t cols,
+                 const ActView* a, const DecodeActs* da, float* y) {
+  for (int64_t k = 0; k < n; ++k) RowDot<1>(type, data + static_cast<size_t>(rows[k]) * stride, cols, *a, da, 0, &y[k]);
+}
+
 void GemmRange(DType type, const uint8_t* data, size_t stride, int64_t r0, int64_t r1, int64_t cols,
                const ActView* a, const PanelActs* pa, float* Y, int64_t ldy) {
   GemmRows(type, data, stride, r0, r1, cols, *a, *pa, Y, ldy);
@@ -51,6 +56,7 @@ namespace g3n {
 namespace quant {
 HWY_EXPORT(GemvRange);
 HWY_EXPORT(GemmRange);
+HWY_EXPORT(GemvRowList);
 HWY_EXPORT(HasTiled);
 HWY_EXPORT(TargetName);
 
@@ -64,6 +70,32 @@ bool UseTiled(DType type, int64_t T) { return T >= kMinTiledTokens && HWY_DYNAMI
 
 }  // namespace
 }  // namespace quant
+
+namespace {
+bool IsBlockFormat(DType t) {
+  switch (t) {
+    case DType::Q4_0: case DType::Q4_1: case DType::Q5_0: case DType::Q5_1: case DType::Q8_0:
+    case DType::Q4_K: case DType::Q5_K: case DType::Q6_K: case DType::Q8_K:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+bool QuantMatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, const float* x, float* y,
+                     ThreadPool* pool) {
+  if (!IsBlockFormat(W.dtype) || W.cols <= 0 || W.cols % BlockElems(W.dtype) != 0) return false;
+  thread_local quant::QuantizedActs acts;
+  thread_local quant::DecodeActsBuf decode_acts;
+  const quant::ActView& a = acts.Quantize(W.dtype, x, 1, W.cols, pool);
+  const quant::DecodeActs* da = decode_acts.Build(W.dtype, a);
+  const auto gemv = HWY_DYNAMIC_DISPATCH(quant::GemvRowList);
+  ParallelFor(
+      pool, n, [&](int64_t k0, int64_t k1) { gemv(W.dtype, W.data, W.row_stride, rows + k0, k1 - k0, W.cols, &a, da, y + k0); },
+      16);
+  return true;
+}
 
 bool QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool) {
   switch (W.dtype) {
