@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/gemm.h"
 #include "kernels/ops.h"
@@ -241,6 +242,40 @@ void MatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, const flo
       row.data = W.row(rows[k]);
       row.rows = 1;
       MatMul(row, x, 1, &y[k], 1, nullptr);
+    }
+  }, 16);
+}
+
+void MatMulMasked(const WeightMatrix& W, const float* X, int64_t T, const float* mask, float* Y, int64_t ldy,
+                  ThreadPool* pool) {
+  if (T <= 0 || W.rows <= 0) return;
+  // Token lists per row (CSR): offsets[r] .. offsets[r + 1] index `tokens`.
+  thread_local std::vector<int64_t> offsets_buf;
+  thread_local std::vector<int32_t> tokens_buf;
+  std::vector<int64_t>& offsets = offsets_buf;
+  std::vector<int32_t>& tokens = tokens_buf;
+  offsets.assign(static_cast<size_t>(W.rows + 1), 0);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t r = 0; r < W.rows; ++r) offsets[r + 1] += mask[t * ldy + r] != 0.0f;
+  for (int64_t r = 0; r < W.rows; ++r) offsets[r + 1] += offsets[r];
+  tokens.resize(static_cast<size_t>(offsets[W.rows]));
+  {
+    std::vector<int64_t> fill(offsets.begin(), offsets.end() - 1);
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t r = 0; r < W.rows; ++r)
+        if (mask[t * ldy + r] != 0.0f) tokens[fill[r]++] = static_cast<int32_t>(t);
+  }
+  if (QuantMatMulTokenLists(W, X, T, offsets.data(), tokens.data(), Y, ldy, pool)) return;
+  // Float weights: each used row converted once, then one dot product per token.
+  ParallelFor(pool, W.rows, [&](int64_t r0, int64_t r1) {
+    std::vector<float> row(static_cast<size_t>(W.cols));
+    for (int64_t r = r0; r < r1; ++r) {
+      if (offsets[r] == offsets[r + 1]) continue;
+      RowToF32(W.dtype, W.row(r), W.cols, row.data());
+      for (int64_t k = offsets[r]; k < offsets[r + 1]; ++k) {
+        const int64_t t = tokens[k];
+        Y[t * ldy + r] = Dot(row.data(), X + t * W.cols, W.cols);
+      }
     }
   }, 16);
 }

@@ -18,6 +18,12 @@ void MatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t 
 // weights quantize x once for all of them (the results equal MatMul's for those rows).
 void MatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, const float* x, float* y, ThreadPool* pool);
 
+// Y[t * ldy + r] = W[r, :] . X[t, :] only where mask[t * ldy + r] != 0 (other entries are
+// left as they are): the sparse layers' up projection in prefill, where each token uses ~5%
+// of the rows. Each weight row is read once and meets just the tokens that use it.
+void MatMulMasked(const WeightMatrix& W, const float* X, int64_t T, const float* mask, float* Y, int64_t ldy,
+                  ThreadPool* pool);
+
 float Dot(const float* a, const float* b, int64_t n);
 void Axpy(float a, const float* x, float* y, int64_t n);  // y += a * x
 

@@ -236,11 +236,22 @@ void TextDecoder::Mlp(int l, Scratch& sc, int n) const {
       return;
     }
   }
-  MatMul(lw.up, sc.ffn_in.data(), n, up, F, pool_);
-  for (int t = 0; t < n; ++t) {
-    float* g = gate + t * F;
-    GeluTanh(g, F);
-    for (int64_t i = 0; i < F; ++i) g[i] *= up[t * F + i];
+  if (sparsity > 0.0f) {
+    // Only the units that survived top-k need up_proj: ~5% of each token's rows. The others'
+    // up values are never computed, so they must not be multiplied (0 * garbage).
+    MatMulMasked(lw.up, sc.ffn_in.data(), n, gate, up, F, pool_);
+    for (int t = 0; t < n; ++t) {
+      float* g = gate + t * F;
+      GeluTanh(g, F);  // gelu(0) = 0
+      for (int64_t i = 0; i < F; ++i) g[i] = g[i] != 0.0f ? g[i] * up[t * F + i] : 0.0f;
+    }
+  } else {
+    MatMul(lw.up, sc.ffn_in.data(), n, up, F, pool_);
+    for (int t = 0; t < n; ++t) {
+      float* g = gate + t * F;
+      GeluTanh(g, F);
+      for (int64_t i = 0; i < F; ++i) g[i] *= up[t * F + i];
+    }
   }
   MatMul(lw.down, gate, n, Grow(sc.ffn_out, n * H), H, pool_);
 }

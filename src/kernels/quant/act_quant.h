@@ -27,6 +27,8 @@ struct ActView {
   const float* dt(int64_t t) const { return d + t * (K >> (block == 256 ? 8 : 5)); }
   const int16_t* st(int64_t t) const { return sum16 + t * (K / 16); }
   const float* dst(int64_t t) const { return ds32 + t * (K / 32); }
+  // Token t alone, as a one-token view.
+  ActView Token(int64_t t) const { return {1, K, block, qt(t), dt(t), st(t), dst(t)}; }
 };
 
 // Owns the buffers; Quantize reuses them across calls.

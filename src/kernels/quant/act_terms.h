@@ -30,6 +30,12 @@ struct DecodeActs {
   const float* ds = nullptr;      // [T][groups * 16] scale * sum, for formats with a min
   // AVX2 decode kernel (8-block groups, natural order): [T][K / 32] as corr above.
   const int32_t* corr32 = nullptr;
+
+  // Token t alone (k: elements per token).
+  DecodeActs Token(int64_t t, int64_t k) const {
+    const int64_t n = groups * 16;
+    return {groups, dx + t * n, corr + t * n, ds + t * n, corr32 + t * (k / 32)};
+  }
 };
 inline int DecodeLaneBlock(int lane) { return 4 * (lane % 4) + lane / 4; }
 

@@ -19,6 +19,12 @@ bool QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int
 bool QuantMatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, const float* x, float* y,
                      ThreadPool* pool);
 
+// MatMulMasked's work for block-quantized weights: rows [r0, r1), row r against the tokens
+// tokens[offsets[r - r0] .. offsets[r - r0 + 1]). False, touching nothing, where QuantMatMul
+// would refuse. X [T][W.cols] is quantized once per call.
+bool QuantMatMulTokenLists(const WeightMatrix& W, const float* X, int64_t T, const int64_t* offsets,
+                           const int32_t* tokens, float* Y, int64_t ldy, ThreadPool* pool);
+
 // Which kernel QuantMatMul uses for T tokens of this dtype: "tiled" or "direct" (tests, bench).
 const char* QuantKernelFor(DType dtype, int64_t T);
 

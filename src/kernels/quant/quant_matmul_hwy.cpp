@@ -30,6 +30,21 @@ void GemvRowList(DType type, const uint8_t* data, size_t stride, const int32_t* 
   for (int64_t k = 0; k < n; ++k) RowDot<1>(type, data + static_cast<size_t>(rows[k]) * stride, cols, *a, da, 0, &y[k]);
 }
 
+// Row r (r0 <= r < r1) against its token list; one token's activation terms at a time.
+void GemvRowTokens(DType type, const uint8_t* data, size_t stride, int64_t r0, int64_t r1, int64_t cols,
+                   const ActView* a, const DecodeActs* da, const int64_t* offsets, const int32_t* tokens, float* Y,
+                   int64_t ldy) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = data + static_cast<size_t>(r) * stride;
+    for (int64_t k = offsets[r]; k < offsets[r + 1]; ++k) {
+      const int64_t t = tokens[k];
+      const ActView at = a->Token(t);
+      const DecodeActs dt = da != nullptr ? da->Token(t, a->K) : DecodeActs{};
+      RowDot<1>(type, row, cols, at, da != nullptr ? &dt : nullptr, 0, &Y[t * ldy + r]);
+    }
+  }
+}
+
 void GemmRange(DType type, const uint8_t* data, size_t stride, int64_t r0, int64_t r1, int64_t cols,
                const ActView* a, const PanelActs* pa, float* Y, int64_t ldy) {
   GemmRows(type, data, stride, r0, r1, cols, *a, *pa, Y, ldy);
@@ -57,6 +72,7 @@ namespace quant {
 HWY_EXPORT(GemvRange);
 HWY_EXPORT(GemmRange);
 HWY_EXPORT(GemvRowList);
+HWY_EXPORT(GemvRowTokens);
 HWY_EXPORT(HasTiled);
 HWY_EXPORT(TargetName);
 
@@ -93,6 +109,21 @@ bool QuantMatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, cons
   const auto gemv = HWY_DYNAMIC_DISPATCH(quant::GemvRowList);
   ParallelFor(
       pool, n, [&](int64_t k0, int64_t k1) { gemv(W.dtype, W.data, W.row_stride, rows + k0, k1 - k0, W.cols, &a, da, y + k0); },
+      16);
+  return true;
+}
+
+bool QuantMatMulTokenLists(const WeightMatrix& W, const float* X, int64_t T, const int64_t* offsets,
+                           const int32_t* tokens, float* Y, int64_t ldy, ThreadPool* pool) {
+  if (!IsBlockFormat(W.dtype) || W.cols <= 0 || W.cols % BlockElems(W.dtype) != 0) return false;
+  thread_local quant::QuantizedActs acts;
+  thread_local quant::DecodeActsBuf decode_acts;
+  const quant::ActView& a = acts.Quantize(W.dtype, X, T, W.cols, pool);
+  const quant::DecodeActs* da = decode_acts.Build(W.dtype, a);
+  const auto gemv = HWY_DYNAMIC_DISPATCH(quant::GemvRowTokens);
+  ParallelFor(
+      pool, W.rows,
+      [&](int64_t r0, int64_t r1) { gemv(W.dtype, W.data, W.row_stride, r0, r1, W.cols, &a, da, offsets, tokens, Y, ldy); },
       16);
   return true;
 }
