@@ -2,7 +2,7 @@
 # gemma3n.cpp side by side with llama.cpp on the same GGUF files (issue 4).
 #
 #   bash bench/vs_llamacpp.sh [REPLICA_DIR]      (default /tmp/replica-e2b)
-#   env: TYPES="F16 Q8_0 Q4_0 Q4_K_M"  THREADS=2  WORK=/tmp/g3n-vs-llamacpp  REPS=1
+#   env: TYPES="F16 BF16 Q8_0 Q4_0 Q4_K_M"  THREADS=2  WORK=/tmp/g3n-vs-llamacpp  REPS=1
 #        LLAMA_BENCH=path/to/llama-bench (default: built by bench/build_llamacpp.sh)
 #
 # Needs build/gemma3n (make build), a full-size random replica (python3 tools/make_replica.py
@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPLICA=${1:-/tmp/replica-e2b}
-TYPES=${TYPES:-"F16 Q8_0 Q4_0 Q4_K_M"}
+TYPES=${TYPES:-"F16 BF16 Q8_0 Q4_0 Q4_K_M"}
 T=${THREADS:-2}
 WORK=${WORK:-/tmp/g3n-vs-llamacpp}
 REPS=${REPS:-1}
@@ -51,7 +51,8 @@ def ts(n_prompt, n_gen):
     return None
 weights_gb = ours["memory_mib"]["weights_resident"] * 1048576 / 1e9
 rec = {
-    "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ"), "type": type_, "threads": ours["threads"],
+    "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ"), "model": "$(basename "$REPLICA")",
+    "type": type_, "threads": ours["threads"],
     "machine": f"{cores} cores, load {load} at start", "bandwidth_gbps": bw, "weights_read_per_token_gb": round(weights_gb, 3),
     "ours": {"pp512": ours["prefill_tok_s"], "tg128": ours["decode_tok_s"],
              "ttft1024_s": round(1024 / ttft["prefill_tok_s"], 2), "peak_rss_mib": ours["peak_rss_mib"],

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "gemma3n.h"
+#include "io/gguf.h"
 #include "io/safetensors.h"
 #include "media_test_util.h"
 #include "process_test_util.h"
@@ -182,6 +183,21 @@ TEST(Cli, BenchJsonIsOneObject) {
   }
   EXPECT_EQ(j["n_prompt"], 16);
   EXPECT_EQ(j["n_gen"], 4);
+}
+
+// info names what it opened: the files of an HF folder, or the GGUF's version and tensors.
+TEST(Cli, InfoDescribesFolderAndGguf) {
+  Output o = RunBinary("info --model " + testing::FixtureDir("tiny-sharded"));
+  ASSERT_EQ(o.status, 0) << o.text;
+  EXPECT_NE(o.text.find("(3 files,"), std::string::npos) << o.text;
+  const std::string gguf = testing::FixtureDir("gguf") + "/tiny-gguf.llamacpp.bf16.gguf";
+  auto f = OpenGguf(gguf);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  o = RunBinary("info --model " + gguf);
+  ASSERT_EQ(o.status, 0) << o.text;
+  const std::string want = "(GGUF v" + std::to_string(f->version) + ", ";
+  EXPECT_NE(o.text.find(want), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find(", " + std::to_string(f->tensors.size()) + " tensors)"), std::string::npos) << o.text;
 }
 
 TEST(Cli, UnknownCommandAndFlagFail) {

@@ -188,5 +188,24 @@ TEST(Kernels, SimdActivationQuantizationIsBitIdentical) {
   EXPECT_EQ(s, sr);
 }
 
+TEST(Kernels, SimdQ8KActivationQuantizationIsBitIdentical) {
+  const int64_t n = 256 * 9;
+  std::vector<float> x(n);
+  for (int64_t i = 0; i < n; ++i) x[i] = std::sin(0.37f * i) * std::pow(2.0f, static_cast<float>(i % 11) - 5);
+  for (int i = 256; i < 512; ++i) x[i] = 0.0f;  // an all-zero block
+  x[600] = 40.0f;                             // the extreme is positive ...
+  x[700] = -40.0f;                            // ... and its first occurrence decides the sign
+  x[1100] = -50.0f;
+  x[1300] = 50.0f;
+  std::vector<int8_t> q(n), qr(n);
+  std::vector<float> d(n / 256), dr(n / 256);
+  std::vector<int16_t> s(n / 16), sr(n / 16);
+  quant::QuantizeActRow256(x.data(), n, q.data(), d.data(), s.data());
+  quant::QuantizeActRow256Scalar(x.data(), n, qr.data(), dr.data(), sr.data());
+  EXPECT_EQ(q, qr);
+  EXPECT_EQ(d, dr);
+  EXPECT_EQ(s, sr);
+}
+
 }  // namespace
 }  // namespace g3n

@@ -1,6 +1,7 @@
 // SIMD bodies of the transcendental element-wise ops (GELU-tanh, soft-capping) and of the int8
 // activation quantizer, compiled per Highway target. The scalar forms stay beside them as the
-// references the tests compare against (ScalarGeluTanh, ScalarSoftCap, QuantizeActRow32Scalar).
+// references the tests compare against (ScalarGeluTanh, ScalarSoftCap, QuantizeActRow32Scalar,
+// QuantizeActRow256Scalar).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/activations_hwy.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -89,6 +90,53 @@ void QuantizeActRow32Impl(const float* x, int64_t n, int8_t* q, float* d, int16_
   }
 }
 
+// Bit-identical to QuantizeActRow256Scalar (ggml's Q8_K): the scale comes from the first
+// element of largest magnitude, with its sign.
+void QuantizeActRow256Impl(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16) {
+  const DF df;
+  const hn::Rebind<int32_t, DF> di;
+  const hn::Rebind<int8_t, DF> d8;
+  const int64_t N = static_cast<int64_t>(hn::Lanes(df));
+  if (N > 16 || 16 % N != 0) {
+    quant::QuantizeActRow256Scalar(x, n, q, d, sum16);
+    return;
+  }
+  const auto hi = hn::Set(di, 127);
+  for (int64_t b = 0; b < n / 256; ++b) {
+    const float* xb = x + b * 256;
+    auto m = hn::Zero(df);
+    for (int64_t i = 0; i < 256; i += N) m = hn::Max(m, hn::Abs(hn::LoadU(df, xb + i)));
+    const float amax = hn::GetLane(hn::MaxOfLanes(df, m));
+    if (amax == 0.0f) {
+      d[b] = 0.0f;
+      std::fill(q + b * 256, q + b * 256 + 256, int8_t{0});
+      std::fill(sum16 + b * 16, sum16 + b * 16 + 16, int16_t{0});
+      continue;
+    }
+    float max = 0.0f;
+    const auto va = hn::Set(df, amax);
+    for (int64_t i = 0; i < 256; i += N) {
+      const intptr_t k = hn::FindFirstTrue(df, hn::Eq(hn::Abs(hn::LoadU(df, xb + i)), va));
+      if (k >= 0) {
+        max = xb[i + k];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    const auto vis = hn::Set(df, iscale);
+    for (int64_t g = 0; g < 16; ++g) {
+      auto s = hn::Zero(di);
+      for (int64_t i = 16 * g; i < 16 * g + 16; i += N) {
+        const auto qi = hn::Min(hn::NearestInt(hn::Mul(vis, hn::LoadU(df, xb + i))), hi);
+        s = hn::Add(s, qi);
+        hn::StoreU(hn::DemoteTo(d8, qi), d8, q + b * 256 + i);
+      }
+      sum16[b * 16 + g] = static_cast<int16_t>(hn::GetLane(hn::SumOfLanes(di, s)));
+    }
+    d[b] = 1.0f / iscale;
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace g3n
 HWY_AFTER_NAMESPACE();
@@ -98,6 +146,7 @@ namespace g3n {
 HWY_EXPORT(GeluTanhImpl);
 HWY_EXPORT(SoftCapImpl);
 HWY_EXPORT(QuantizeActRow32Impl);
+HWY_EXPORT(QuantizeActRow256Impl);
 
 void GeluTanh(float* x, int64_t n) { HWY_DYNAMIC_DISPATCH(GeluTanhImpl)(x, n); }
 void SoftCap(float* x, int64_t n, float cap) { HWY_DYNAMIC_DISPATCH(SoftCapImpl)(x, n, cap); }
@@ -105,6 +154,9 @@ void SoftCap(float* x, int64_t n, float cap) { HWY_DYNAMIC_DISPATCH(SoftCapImpl)
 namespace quant {
 void QuantizeActRow32(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16) {
   HWY_DYNAMIC_DISPATCH(QuantizeActRow32Impl)(x, n, q, d, sum16);
+}
+void QuantizeActRow256(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16) {
+  HWY_DYNAMIC_DISPATCH(QuantizeActRow256Impl)(x, n, q, d, sum16);
 }
 }  // namespace quant
 }  // namespace g3n

@@ -28,9 +28,9 @@ void QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int
   std::vector<int16_t> s16(static_cast<size_t>(T * (K / 16)));
   for (int64_t t = 0; t < T; ++t) {
     if (block == 256) {
-      quant::QuantizeActRow256(X + t * K, K, &q[t * K], &d[t * (K / block)], &s16[t * (K / 16)]);
+      quant::QuantizeActRow256Scalar(X + t * K, K, &q[t * K], &d[t * (K / block)], &s16[t * (K / 16)]);
     } else {
-      quant::QuantizeActRow32(X + t * K, K, &q[t * K], &d[t * (K / block)], &s16[t * (K / 16)]);
+      quant::QuantizeActRow32Scalar(X + t * K, K, &q[t * K], &d[t * (K / block)], &s16[t * (K / 16)]);
     }
   }
   std::vector<float> row(static_cast<size_t>(K));

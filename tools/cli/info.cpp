@@ -86,8 +86,13 @@ int InfoCommand(const Args& args) {
     sub = std::move(*r);
   }
   const TextConfig& c = sub ? sub->config : stored;
-  std::printf("checkpoint   %s (%zu files, %.2f GiB, %zu tensors)\n", m.checkpoint.dir.c_str(),
-              m.checkpoint.files.size(), m.checkpoint.total_bytes() / 1073741824.0, m.checkpoint.tensors.size());
+  if (m.from_gguf) {
+    std::printf("checkpoint   %s (GGUF v%u, %.2f GiB, %zu tensors)\n", m.gguf.path().c_str(), m.gguf.version,
+                m.gguf.file->size() / 1073741824.0, m.gguf.tensors.size());
+  } else {
+    std::printf("checkpoint   %s (%zu files, %.2f GiB, %zu tensors)\n", m.checkpoint.dir.c_str(),
+                m.checkpoint.files.size(), m.checkpoint.total_bytes() / 1073741824.0, m.checkpoint.tensors.size());
+  }
   std::printf("config       %s%s\n", m.config.multimodal ? "Gemma3nForConditionalGeneration" : "text-only",
               m.config.multimodal ? " (vision/audio weights not loaded)" : "");
   std::printf("text         %d layers, hidden %d, heads %d/%d x %d, vocab %d, PLE %d x %d\n", stored.num_layers,

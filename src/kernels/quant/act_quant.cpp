@@ -47,7 +47,7 @@ void QuantizeActRow32Scalar(const float* x, int64_t n, int8_t* q, float* d, int1
 
 // ggml's quantize_row_q8_K_ref: the scale comes from the signed extreme, so that value maps to
 // exactly -127 and nothing exceeds 127 in magnitude.
-void QuantizeActRow256(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16) {
+void QuantizeActRow256Scalar(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16) {
   for (int64_t b = 0; b < n / 256; ++b) {
     const float* xb = x + b * 256;
     float max = 0.0f, amax = 0.0f;

@@ -52,6 +52,7 @@ int64_t ActBlockFor(DType weight);
 // One token's row (n a multiple of the block): the building blocks of Quantize, for tests.
 void QuantizeActRow32Scalar(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16);  // reference
 void QuantizeActRow32(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16);
+void QuantizeActRow256Scalar(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16);  // reference
 void QuantizeActRow256(const float* x, int64_t n, int8_t* q, float* d, int16_t* sum16);
 
 }  // namespace g3n::quant
