@@ -1,6 +1,9 @@
 // Every SIMD kernel against its scalar reference, on sizes that hit the vector tails.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <random>
 
@@ -145,6 +148,30 @@ TEST(ThreadPool, CoversRangeExactlyOnce) {
     std::vector<int> hits(n, 0);
     pool.ParallelFor(n, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) hits[i]++; });
     for (int h : hits) EXPECT_EQ(h, 1);
+  }
+}
+
+// Thousands of back-to-back jobs (decode's pattern), mixed sizes and grains, some with a slow
+// chunk: every index exactly once, every chunk but a job's last at least `grain` long, and
+// workers that sleep between bursts wake for the next one.
+TEST(ThreadPool, ManyJobsDynamicChunksAndSleeps) {
+  ThreadPool pool(3);
+  std::mt19937 rng(1);
+  std::vector<std::atomic<int>> hits(5000);
+  for (int job = 0; job < 3000; ++job) {
+    const int64_t n = std::uniform_int_distribution<int64_t>(1, 5000)(rng);
+    const int64_t grain = std::uniform_int_distribution<int64_t>(1, 64)(rng);
+    const bool slow = job % 97 == 0;
+    for (int64_t i = 0; i < n; ++i) hits[i].store(0);
+    std::atomic<bool> short_chunk{false};
+    pool.ParallelFor(n, [&](int64_t b, int64_t e) {
+      if (e - b < grain && e != n) short_chunk = true;
+      for (int64_t i = b; i < e; ++i) hits[i].fetch_add(1);
+      if (slow && b == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }, grain);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "job " << job << " index " << i;
+    ASSERT_FALSE(short_chunk.load()) << "job " << job;
+    if (job % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let workers block
   }
 }
 
