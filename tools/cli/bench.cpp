@@ -118,9 +118,15 @@ int BenchCommand(const Args& args) {
         engine->load_seconds, pp, tg, rss, KvTypeName(session_opt->kv_type), session.cache_bytes() / 1048576.0,
         KernelTargetName(), memory, encoders);
   } else {
-    std::printf("model %s | threads %d | load %.3f s | pp%d %.2f tok/s | tg%d %.2f tok/s | peak RSS %.1f MiB | %s\n",
+    char decode[64];
+    if (stats.generated_tokens > 1) {
+      std::snprintf(decode, sizeof(decode), "%.2f tok/s", tg);
+    } else {  // the one token comes from the prefill pass
+      std::snprintf(decode, sizeof(decode), "- (no decode step)");
+    }
+    std::printf("model %s | threads %d | load %.3f s | pp%d %.2f tok/s | tg%d %s | peak RSS %.1f MiB | %s\n",
                 args.Get("model").c_str(), engine->pool->size(), engine->load_seconds, stats.prompt_tokens, pp,
-                stats.generated_tokens, tg, rss, KernelTargetName());
+                stats.generated_tokens, decode, rss, KernelTargetName());
     if (memory[0] != '\0') std::printf("memory%s\n", memory + 1);
     if (encoders[0] != '\0') std::printf("encoders%s\n", encoders + 1);
   }
