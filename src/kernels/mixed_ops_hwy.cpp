@@ -6,6 +6,7 @@
 #include <hwy/contrib/math/math-inl.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "kernels/mixed_ops.h"
 
@@ -28,7 +29,11 @@ HWY_INLINE hn::Vec<DF> LoadF(DF df, const int8_t* p) {
 }
 HWY_INLINE float Scalar(float v) { return v; }
 HWY_INLINE float Scalar(hwy::bfloat16_t v) { return hwy::F32FromBF16(v); }
-HWY_INLINE float Scalar(hwy::float16_t v) { return F16ToF32(v.bits); }
+HWY_INLINE float Scalar(hwy::float16_t v) {  // a struct on x86, the native __fp16 on Arm
+  uint16_t bits;
+  std::memcpy(&bits, &v, 2);
+  return F16ToF32(bits);
+}
 HWY_INLINE float Scalar(int8_t v) { return static_cast<float>(v); }
 
 template <typename T>

@@ -78,6 +78,13 @@ HWY_EXPORT(TargetName);
 
 namespace {
 
+// The chosen target's entry points, dispatched from inside this namespace: with a single
+// compiled target (e.g. NEON only) HWY_DYNAMIC_DISPATCH(quant::F) would name N_NEON::quant::F.
+auto ChosenGemvRange() { return &HWY_DYNAMIC_DISPATCH(GemvRange); }
+auto ChosenGemmRange() { return &HWY_DYNAMIC_DISPATCH(GemmRange); }
+auto ChosenGemvRowList() { return &HWY_DYNAMIC_DISPATCH(GemvRowList); }
+auto ChosenGemvRowTokens() { return &HWY_DYNAMIC_DISPATCH(GemvRowTokens); }
+
 // Below this many tokens the direct kernel wins: decoding a panel costs about as much as a
 // few tokens' worth of dot products.
 constexpr int64_t kMinTiledTokens = 8;
@@ -106,7 +113,7 @@ bool QuantMatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, cons
   thread_local quant::DecodeActsBuf decode_acts;
   const quant::ActView& a = acts.Quantize(W.dtype, x, 1, W.cols, pool);
   const quant::DecodeActs* da = decode_acts.Build(W.dtype, a);
-  const auto gemv = HWY_DYNAMIC_DISPATCH(quant::GemvRowList);
+  const auto gemv = quant::ChosenGemvRowList();
   ParallelFor(
       pool, n, [&](int64_t k0, int64_t k1) { gemv(W.dtype, W.data, W.row_stride, rows + k0, k1 - k0, W.cols, &a, da, y + k0); },
       16);
@@ -120,7 +127,7 @@ bool QuantMatMulTokenLists(const WeightMatrix& W, const float* X, int64_t T, con
   thread_local quant::DecodeActsBuf decode_acts;
   const quant::ActView& a = acts.Quantize(W.dtype, X, T, W.cols, pool);
   const quant::DecodeActs* da = decode_acts.Build(W.dtype, a);
-  const auto gemv = HWY_DYNAMIC_DISPATCH(quant::GemvRowTokens);
+  const auto gemv = quant::ChosenGemvRowTokens();
   ParallelFor(
       pool, W.rows,
       [&](int64_t r0, int64_t r1) { gemv(W.dtype, W.data, W.row_stride, r0, r1, W.cols, &a, da, offsets, tokens, Y, ldy); },
@@ -144,7 +151,7 @@ bool QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int
   const quant::ActView& a = acts.Quantize(W.dtype, X, T, W.cols, pool);
   if (quant::UseTiled(W.dtype, T)) {
     const quant::PanelActs& pa = panel_acts.Build(W.dtype, a);
-    const auto gemm = HWY_DYNAMIC_DISPATCH(quant::GemmRange);
+    const auto gemm = quant::ChosenGemmRange();
     // Whole 16-row groups per thread, so no panel straddles two threads.
     const int64_t groups = (W.rows + 15) / 16;
     ParallelFor(pool, groups, [&](int64_t g0, int64_t g1) {
@@ -154,7 +161,7 @@ bool QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int
   }
   thread_local quant::DecodeActsBuf decode_acts;
   const quant::DecodeActs* da = decode_acts.Build(W.dtype, a);
-  const auto gemv = HWY_DYNAMIC_DISPATCH(quant::GemvRange);
+  const auto gemv = quant::ChosenGemvRange();
   // Rows split across threads; each chunk streams its rows once per four tokens.
   ParallelFor(
       pool, W.rows,
@@ -165,7 +172,13 @@ bool QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int
 
 const char* QuantKernelFor(DType dtype, int64_t T) { return quant::UseTiled(dtype, T) ? "tiled" : "direct"; }
 
-const char* QuantKernelTarget() { return HWY_DYNAMIC_DISPATCH(quant::TargetName)(); }
+namespace quant {
+namespace {
+const char* ChosenTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+}  // namespace
+}  // namespace quant
+
+const char* QuantKernelTarget() { return quant::ChosenTargetName(); }
 
 }  // namespace g3n
 #endif  // HWY_ONCE
