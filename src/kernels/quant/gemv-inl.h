@@ -151,15 +151,10 @@ HWY_INLINE void RowDot32(const uint8_t* row, int64_t nb, const ActView& a, const
 // Sub-block scales are small integers, so each super-block accumulates in int32 (applying them
 // in the widening multiply) and meets the float scales d_w * d_x once.
 
-// The 8 sub-block scales and mins of a Q4_K / Q5_K super-block: ggml's get_scale_min_k4 for
-// all j at once, on 32-bit words (6-bit fields: j < 4 in bytes 0-7, j >= 4 split across 8-11
-// and the top bits of 0-7).
+// The 8 sub-block scales and mins of a Q4_K / Q5_K super-block.
 HWY_INLINE void UnpackScalesK4(const uint8_t* s, int* sc, int* m) {
-  uint32_t u[3];
-  std::memcpy(u, s, 12);
-  constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
-  const uint32_t words[4] = {u[0] & k6, (u[2] & k4) | (((u[0] >> 6) & k2) << 4),          // scales
-                             u[1] & k6, ((u[2] >> 4) & k4) | (((u[1] >> 6) & k2) << 4)};  // mins
+  uint32_t words[4];
+  ScaleMinWordsK4(s, words);
   uint8_t b[16];
   std::memcpy(b, words, 16);
   for (int j = 0; j < 8; ++j) {

@@ -137,13 +137,9 @@ HWY_INLINE __m256i Pick16(__m256i v16, const PickIdx& idx) {
 // Q4_K / Q5_K: bytes 0-7 the 8 sub-block scales, 8-15 the 8 mins (6 bits each, unpacked as
 // ScaleMinK4 does).
 HWY_INLINE __m128i ScalesMinsK4_256(const uint8_t* s) {
-  uint32_t u[3];
-  std::memcpy(u, s, 12);
-  const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, m_lo = u[1] & 0x3f3f3f3fu;
-  const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-  const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-  return _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi), static_cast<int>(m_lo),
-                        static_cast<int>(m_hi));
+  uint32_t w[4];
+  ScaleMinWordsK4(s, w);
+  return _mm_setr_epi32(static_cast<int>(w[0]), static_cast<int>(w[1]), static_cast<int>(w[2]), static_cast<int>(w[3]));
 }
 
 struct KToken {

@@ -202,13 +202,10 @@ struct Spread4Idx {
 // Q4_K / Q5_K scales and mins (6 bits each, packed as ScaleMinK4 reads them) as int16 lanes
 // 0-7 (scales) and 8-15 (mins).
 HWY_INLINE __m512i ScalesMinsK4(const uint8_t* s) {
-  uint32_t u[3];
-  std::memcpy(u, s, 12);
-  const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, m_lo = u[1] & 0x3f3f3f3fu;
-  const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-  const uint32_t m_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-  const __m128i b = _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi), static_cast<int>(m_lo),
-                                   static_cast<int>(m_hi));
+  uint32_t w[4];
+  ScaleMinWordsK4(s, w);
+  const __m128i b = _mm_setr_epi32(static_cast<int>(w[0]), static_cast<int>(w[1]), static_cast<int>(w[2]),
+                                   static_cast<int>(w[3]));
   return _mm512_castsi256_si512(_mm256_cvtepu8_epi16(b));
 }
 

@@ -2,6 +2,7 @@
 // the structs must match in size and field order. Scales are IEEE fp16 bit patterns.
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 namespace g3n::quant {
 
@@ -71,6 +72,19 @@ inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
     *sc = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
     *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
   }
+}
+
+// ScaleMinK4 for all j at once, on 32-bit words: as bytes (little-endian), words 0-1 are the
+// 8 scales and words 2-3 the 8 mins (6-bit fields: j < 4 in bytes 0-7, j >= 4 split across
+// bytes 8-11 and the top bits of 0-7).
+inline void ScaleMinWordsK4(const uint8_t* q, uint32_t words[4]) {
+  uint32_t u[3];
+  std::memcpy(u, q, 12);
+  constexpr uint32_t k6 = 0x3f3f3f3f, k4 = 0x0f0f0f0f, k2 = 0x03030303;
+  words[0] = u[0] & k6;
+  words[1] = (u[2] & k4) | (((u[0] >> 6) & k2) << 4);
+  words[2] = u[1] & k6;
+  words[3] = ((u[2] >> 4) & k4) | (((u[1] >> 6) & k2) << 4);
 }
 
 }  // namespace g3n::quant

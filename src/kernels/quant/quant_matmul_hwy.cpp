@@ -95,24 +95,38 @@ bool UseTiled(DType type, int64_t T) { return T >= kMinTiledTokens && HWY_DYNAMI
 }  // namespace quant
 
 namespace {
-bool IsBlockFormat(DType t) {
-  switch (t) {
+
+// Whether QuantMatMul and its relatives handle W: a block format, whole blocks per row.
+bool Handles(const WeightMatrix& W) {
+  switch (W.dtype) {
     case DType::Q4_0: case DType::Q4_1: case DType::Q5_0: case DType::Q5_1: case DType::Q8_0:
     case DType::Q4_K: case DType::Q5_K: case DType::Q6_K: case DType::Q8_K:
-      return true;
+      return W.cols > 0 && W.cols % BlockElems(W.dtype) == 0;
     default:
       return false;
   }
 }
+
+// The calling thread's activation buffers, shared by every entry point below (calls do not
+// nest) and read by the pool's workers during a call.
+struct CallerActs {
+  quant::QuantizedActs acts;
+  quant::DecodeActsBuf decode;
+  quant::PanelActsBuf panel;
+};
+CallerActs& ThisThreadActs() {
+  thread_local CallerActs buffers;
+  return buffers;
+}
+
 }  // namespace
 
 bool QuantMatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, const float* x, float* y,
                      ThreadPool* pool) {
-  if (!IsBlockFormat(W.dtype) || W.cols <= 0 || W.cols % BlockElems(W.dtype) != 0) return false;
-  thread_local quant::QuantizedActs acts;
-  thread_local quant::DecodeActsBuf decode_acts;
-  const quant::ActView& a = acts.Quantize(W.dtype, x, 1, W.cols, pool);
-  const quant::DecodeActs* da = decode_acts.Build(W.dtype, a);
+  if (!Handles(W)) return false;
+  CallerActs& b = ThisThreadActs();
+  const quant::ActView& a = b.acts.Quantize(W.dtype, x, 1, W.cols, pool);
+  const quant::DecodeActs* da = b.decode.Build(W.dtype, a);
   const auto gemv = quant::ChosenGemvRowList();
   ParallelFor(
       pool, n, [&](int64_t k0, int64_t k1) { gemv(W.dtype, W.data, W.row_stride, rows + k0, k1 - k0, W.cols, &a, da, y + k0); },
@@ -122,11 +136,10 @@ bool QuantMatVecRows(const WeightMatrix& W, const int32_t* rows, int64_t n, cons
 
 bool QuantMatMulTokenLists(const WeightMatrix& W, const float* X, int64_t T, const int64_t* offsets,
                            const int32_t* tokens, float* Y, int64_t ldy, ThreadPool* pool) {
-  if (!IsBlockFormat(W.dtype) || W.cols <= 0 || W.cols % BlockElems(W.dtype) != 0) return false;
-  thread_local quant::QuantizedActs acts;
-  thread_local quant::DecodeActsBuf decode_acts;
-  const quant::ActView& a = acts.Quantize(W.dtype, X, T, W.cols, pool);
-  const quant::DecodeActs* da = decode_acts.Build(W.dtype, a);
+  if (!Handles(W)) return false;
+  CallerActs& b = ThisThreadActs();
+  const quant::ActView& a = b.acts.Quantize(W.dtype, X, T, W.cols, pool);
+  const quant::DecodeActs* da = b.decode.Build(W.dtype, a);
   const auto gemv = quant::ChosenGemvRowTokens();
   ParallelFor(
       pool, W.rows,
@@ -136,21 +149,12 @@ bool QuantMatMulTokenLists(const WeightMatrix& W, const float* X, int64_t T, con
 }
 
 bool QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int64_t ldy, ThreadPool* pool) {
-  switch (W.dtype) {
-    case DType::Q4_0: case DType::Q4_1: case DType::Q5_0: case DType::Q5_1: case DType::Q8_0:
-    case DType::Q4_K: case DType::Q5_K: case DType::Q6_K: case DType::Q8_K:
-      break;
-    default:
-      return false;
-  }
-  if (W.cols <= 0 || W.cols % BlockElems(W.dtype) != 0) return false;
+  if (!Handles(W)) return false;
   if (T <= 0 || W.rows <= 0) return true;
-  // The calling thread's buffers: reused across calls, read by the pool's workers.
-  thread_local quant::QuantizedActs acts;
-  thread_local quant::PanelActsBuf panel_acts;
-  const quant::ActView& a = acts.Quantize(W.dtype, X, T, W.cols, pool);
+  CallerActs& b = ThisThreadActs();
+  const quant::ActView& a = b.acts.Quantize(W.dtype, X, T, W.cols, pool);
   if (quant::UseTiled(W.dtype, T)) {
-    const quant::PanelActs& pa = panel_acts.Build(W.dtype, a);
+    const quant::PanelActs& pa = b.panel.Build(W.dtype, a);
     const auto gemm = quant::ChosenGemmRange();
     // Whole 16-row groups per thread, so no panel straddles two threads.
     const int64_t groups = (W.rows + 15) / 16;
@@ -159,8 +163,7 @@ bool QuantMatMul(const WeightMatrix& W, const float* X, int64_t T, float* Y, int
     });
     return true;
   }
-  thread_local quant::DecodeActsBuf decode_acts;
-  const quant::DecodeActs* da = decode_acts.Build(W.dtype, a);
+  const quant::DecodeActs* da = b.decode.Build(W.dtype, a);
   const auto gemv = quant::ChosenGemvRange();
   // Rows split across threads; each chunk streams its rows once per four tokens.
   ParallelFor(
